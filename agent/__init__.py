@@ -1,0 +1,1 @@
+"""agent: the brain. Plans requests into edit steps, runs them, keeps the history."""

@@ -1,0 +1,1 @@
+"""chat_ui: the face. The Chainlit app."""
