@@ -43,7 +43,9 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError(f"{name} is too large to open safely") from None
+        # Pillow's own guard fired before ours could read the size: same answer.
+        raise ImageError(f"{name} is too large to open safely: over the limit of "
+                         f"{max_pixels:,} pixels (set RETOUCH_MAX_PIXELS to allow more)") from None
     except UnidentifiedImageError:
         raise ImageError(f"{name} is not an image retouch can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
