@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from agent.planners.config import PlannerConfig
 from storage.images import DEFAULT_MAX_PIXELS
+from tools.models_config import ModelsConfig
 
 
 def default_data_dir() -> Path:
@@ -40,6 +42,16 @@ class Settings(BaseSettings):
     db_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, gt=0,
                             description="Largest image (width x height) accepted on import")
+    models: ModelsConfig = Field(default_factory=ModelsConfig,
+                                 description="Diffusion edit models, grounding, device ([models])")
+    planner: PlannerConfig = Field(default_factory=PlannerConfig,
+                                   description="Which planner turns requests into plans ([planner])")
+    mcp_token: SecretStr | None = Field(
+        None, description="Bearer token `retouch mcp --http` requires on every request "
+                          "(required when it listens off loopback)")
+    mcp_max_image_bytes: int = Field(
+        4_000_000, gt=0, description="Largest PNG the MCP server returns; bigger images are "
+                                     "sent downscaled to fit")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,

