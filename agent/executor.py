@@ -79,13 +79,16 @@ def run_edit(step: Step, history: History, toolbox: Toolbox, *, masks=(), refere
             move_head=index == 0))  # siblings: only the first becomes head
         if len(seeds) > 1:
             report(1.0, f"option {index + 1} of {len(seeds)} done")
-    what = step_in_words(step)
+    what = step_in_words(step.model_copy(update={"variants": 1}))
     if len(versions) == 1:
         message = f"version {versions[0].id}: {what}"
     else:
         ids = ", ".join(str(version.id) for version in versions)
         message = (f"versions {ids}: {len(versions)} options of {what}; showing option 1 "
                    f"(say 'use option 2' to switch)")
+        if len({version.image_sha256 for version in versions}) == 1:
+            message += f"; they are identical: the {versions[0].backend} backend does not vary " \
+                       f"with the seed"
     return StepOutcome(versions=versions, head=versions[0], message=message)
 
 

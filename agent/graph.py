@@ -148,7 +148,7 @@ def report_failure(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
         if made:
             reply += "\nKept from the steps before it: " + "; ".join(m["message"] for m in made)
         if failure["step"] + 1 < len(steps):
-            reply += f"\nNot run: " + "; ".join(step_in_words(s) for s in steps[failure["step"] + 1:])
+            reply += "\nNot run: " + "; ".join(step_in_words(s) for s in steps[failure["step"] + 1:])
         reply += _where_now(runtime.context)
     runtime.stream_writer(_event("reply", message=reply))
     return {"turns": [_turn(state, reply)]}

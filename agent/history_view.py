@@ -15,8 +15,9 @@ def summarize(version: Version, max_len: int = 60) -> str:
     if version.tool == "import":
         source = (version.args or {}).get("source") or ""
         return f"import {source.rsplit('/', 1)[-1]}".strip()
+    # "assets" holds the ids of the kept mask/reference uploads: bookkeeping, not the edit.
     args = ", ".join(f"{key}={value}" for key, value in (version.args or {}).items()
-                     if value not in (None, "", [], {}))
+                     if value not in (None, "", [], {}) and key != "assets")
     text = f"{version.tool}({args})"
     return text if len(text) <= max_len else text[: max_len - 1] + "…"
 

@@ -9,7 +9,10 @@ the CLI prints it (`retouch plan --json`) and the graph executes it.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from agent.errors import AgentError
 from tools.errors import ToolError
@@ -18,6 +21,11 @@ from tools.registry import operations, validate_args
 
 class InvalidPlan(AgentError):
     """A plan (usually an LLM's) does not validate; the message says what is wrong."""
+
+
+# A version named by id or in words; an id given as a number (as LLMs like to) is fine too.
+VersionRef = Annotated[str, BeforeValidator(lambda value: str(value) if isinstance(value, int)
+                                            else value)]
 
 
 class _IntentArgs(BaseModel):
@@ -29,14 +37,14 @@ class UndoArgs(_IntentArgs):
 
 
 class RevertArgs(_IntentArgs):
-    version: str = Field(description="A version id ('3') or a reference to one in words: "
+    version: VersionRef = Field(description="A version id ('3') or a reference to one in words: "
                                      "'the original', 'before the background change', "
                                      "'two steps back'")
 
 
 class BranchArgs(_IntentArgs):
     name: str | None = Field(None, description="Branch name; made up when empty")
-    from_version: str | None = Field(None, description="Version to branch from (id or words); "
+    from_version: VersionRef | None = Field(None, description="Version to branch from (id or words); "
                                                        "default: the current head")
 
 
@@ -49,8 +57,8 @@ class ShowHistoryArgs(_IntentArgs):
 
 
 class CompareArgs(_IntentArgs):
-    a: str = Field("current", description="First version (id or words)")
-    b: str = Field("previous", description="Second version (id or words)")
+    a: VersionRef = Field("current", description="First version (id or words)")
+    b: VersionRef = Field("previous", description="Second version (id or words)")
 
 
 class UseVariantArgs(_IntentArgs):

@@ -153,6 +153,8 @@ def resolve_version(snapshot: HistorySnapshot, phrase: str | int) -> Version:
                      text)
     relation = match.group(1) if match else "at"
     described = match.group(2) if match else text
+    if relation in ("where", "when", "with") and re.search(r"\bstill\b", described):
+        relation = "before"  # "where the car was still there": before it was removed
     found = _find_described(snapshot, described)
     if found is None:
         raise UnresolvedReference(

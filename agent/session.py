@@ -87,18 +87,21 @@ class RetouchSession:
         images, masks, references = list(images), list(masks), list(references)
 
         def work(emit: Callable[[dict], None]) -> None:
+            # Read every attachment before anything is written: a broken file changes nothing.
+            limit = self.history.store.max_pixels
+            attached = [load_image(source, limit) for source in references + images[1:]]
+            uploads = [mask if isinstance(mask, Image.Image) else load_image(mask, limit)
+                       for mask in masks]
             if images:
                 root = self.history.import_image(images[0], instruction=text,
                                                  name=_source_name(images[0]))
                 emit({"kind": "history", "tool": "import", "version": root.to_json(),
                       "message": f"imported the photo as version {root.id}"})
-            limit = self.history.store.max_pixels
-            attached = [load_image(source, limit) for source in references + images[1:]]
-            base = self._head_image()
+            base = self._head_image() if uploads else None  # masks are fitted to the photo
             context = AgentContext(
                 history=self.history, toolbox_factory=lambda: self.toolbox, planner=self.planner,
-                masks=[region_mask(mask, base, limit) for mask in masks], references=attached,
-                recent_turns=self.settings.planner.recent_turns)
+                masks=[region_mask(upload, base, limit) for upload in uploads],
+                references=attached, recent_turns=self.settings.planner.recent_turns)
             request = new_request(text, len(context.masks), len(attached))
             for event in self._graph.stream(request, self._config, context=context,
                                             stream_mode="custom"):
@@ -184,7 +187,12 @@ class RetouchSession:
         """One honest paragraph: backends, planner, what they can and cannot do, where we are."""
         parts = [f"Planner: {self.planner.describe()}."]
         able: set[str] = set()
-        for backend in self.toolbox.backends:
+        try:
+            backends = self.toolbox.backends
+        except USER_ERRORS as exc:
+            backends = []
+            parts.append(f"The edit backends could not be set up: {exc}.")
+        for backend in backends:
             info = backend.describe()
             ops = [op for op in info.get("operations", []) if op in operations()]
             if info.get("available", True):

@@ -8,6 +8,7 @@ from the event timestamps and the versions' recorded tool durations:
   plan       request sent -> "planned" (planner, reference resolution, checkpoint)
   tool       the operation inside Toolbox.run (Version.duration_s)
   step rest  the rest of a step: loading the head, the commit (blob + DB), events
+             (the PNG decode + encode part of it is measured on its own too)
   between    one step's commit -> the next step's start (graph loop + checkpoint)
   reply      last commit -> "reply"
 Medians over the runs; each run uses a fresh session in a temporary data dir.
@@ -47,6 +48,15 @@ def one_run(size: int, data_dir: Path, name: str) -> dict:
     done = [(t, e) for t, e in stamps if e.kind == "committed"]
     reply = next(t for t, e in stamps if e.kind == "reply")
     tools = [e.version["duration_s"] for _, e in done]
+    # The store's share of a step: decoding the head it starts from, storing the result.
+    from storage.blobs import encode_png
+
+    head = session.history.head()
+    t0 = time.perf_counter()
+    image = session.history.image(head.id)
+    t1 = time.perf_counter()
+    encode_png(image)
+    t2 = time.perf_counter()
     walls = [t - s for s, (t, _) in zip(started, done)]
     return {
         "plan_ms": (planned - start) * 1000,
@@ -56,6 +66,7 @@ def one_run(size: int, data_dir: Path, name: str) -> dict:
         "reply_ms": (reply - done[-1][0]) * 1000,
         "total_ms": (reply - start) * 1000,
         "tools": [e.tool for _, e in done],
+        "png_ms": ((t1 - t0) + (t2 - t1)) * 1000,
     }
 
 
@@ -80,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{med(r['total_ms'] for r in runs):7.1f} ms")
     tool_total = med(sum(r["tool_ms"]) for r in runs)
     overhead = med(r["total_ms"] - sum(r["tool_ms"]) for r in runs)
-    print(f"tools {tool_total:.0f} ms vs everything else {overhead:.0f} ms "
-          f"({overhead / len(runs[0]['tools']):.0f} ms per step)")
+    per_step = overhead / len(runs[0]["tools"])
+    png = med(r["png_ms"] for r in runs)
+    print(f"tools {tool_total:.0f} ms vs everything else {overhead:.0f} ms ({per_step:.0f} ms per "
+          f"step, of which the store's PNG decode + encode of a {args.size}px image is ~{png:.0f} ms;"
+          f" the agent itself ~{per_step - png:.0f} ms)")
     return 0
 
 

@@ -6,9 +6,8 @@ import asyncio
 
 import chainlit as cl
 
-from agent.history_view import summarize
 from chat_ui.render import compare_element, send_result
-from chat_ui.views import png_bytes
+from chat_ui.views import caption_text, png_bytes
 
 
 async def undo(session, payload: dict) -> None:
@@ -20,7 +19,7 @@ async def undo(session, payload: dict) -> None:
     before, version, branch = await asyncio.to_thread(run)
     await send_result(session, version.id,
                       f"↩️ Undone: `{branch}` is back at **version {version.id}** "
-                      f"({summarize(version, 50)}). Version {before.id} stays in the history.")
+                      f"({caption_text(version)}). Version {before.id} stays in the history.")
 
 
 async def revert(session, payload: dict) -> None:
@@ -31,7 +30,7 @@ async def revert(session, payload: dict) -> None:
 
     version, branch = await asyncio.to_thread(run)
     await send_result(session, version.id, f"⏪ `{branch}` now points at **version {version.id}** "
-                                           f"({summarize(version, 50)}).")
+                                           f"({caption_text(version)}).")
 
 
 async def use_version(session, payload: dict) -> None:
@@ -59,7 +58,7 @@ async def checkout(session, payload: dict) -> None:
     name = str(payload["branch"])
     version = await asyncio.to_thread(session.checkout, name)
     await send_result(session, version.id, f"Switched to branch **`{name}`** at "
-                                           f"version {version.id} ({summarize(version, 50)}).")
+                                           f"version {version.id} ({caption_text(version)}).")
 
 
 async def compare(session, payload: dict) -> None:
@@ -72,7 +71,7 @@ async def compare(session, payload: dict) -> None:
     element = await compare_element(session, version.parent_id, version.id,
                                     labels=("before", "after"))
     await cl.Message(content=f"Version {version.parent_id} → version {version.id}: "
-                             f"`{summarize(version, 80)}`", elements=[element]).send()
+                             f"`{caption_text(version)}`", elements=[element]).send()
 
 
 async def download(session, payload: dict) -> None:

@@ -10,9 +10,9 @@ import asyncio
 
 import chainlit as cl
 
-from agent.history_view import render_tree, summarize
+from agent.history_view import render_tree
 from chat_ui.render import image_element, send_result
-from chat_ui.views import Thumbnails, tree_picture
+from chat_ui.views import Thumbnails, caption_text, tree_picture
 
 # One cache for the process: thumbnails are keyed by image content, not by session.
 THUMBNAILS = Thumbnails()
@@ -65,7 +65,7 @@ async def send_welcome_back(session) -> None:
     if head is None:
         return
     lines = [f"Continuing session **{session.history.name}**: {len(versions)} version(s), "
-             f"on branch `{branch}` at **version {head.id}** ({summarize(head, 50)})."]
+             f"on branch `{branch}` at **version {head.id}** ({caption_text(head)})."]
     if not turns:  # history made elsewhere (the CLI, MCP): its instructions tell the story
         requests = _recent_requests(versions)
         if requests:

@@ -1,7 +1,7 @@
 """Start the Chainlit server for the chat: `python -m chat_ui --port 8000 --data-dir DIR`.
 
 `retouch ui` hands over to this module. Chainlit's settings live in this package
-(`.chainlit/config.toml`, `chainlit.md`), but Chainlit also writes into its app
+(`chainlit.toml`, `chainlit.md`), but Chainlit also writes into its app
 root (uploads under `.files/`, which it deletes when it stops, and translation
 files), so each server runs in a fresh temporary root with copies of those two
 files: two servers never delete each other's uploads, and neither the user's
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -49,15 +51,37 @@ def check_port_free(host: str, port: int) -> None:
                              f"pick another with --port N") from None
 
 
+# Chainlit's English texts that do not fit retouch (the planner may be no language model).
+TEXT_OVERRIDES = {
+    ("chat", "input", "placeholder"):
+        "Say what to change, or attach a photo (📎)…",
+    ("chat", "watermark"):
+        "retouch runs on this machine. Every edit is a version: undo, revert or branch at any time.",
+}
+
+
 def make_app_root() -> Path:
-    """A private Chainlit app root holding copies of our config and welcome page."""
+    """A private Chainlit app root holding copies of our config, welcome page and texts."""
     root = Path(tempfile.mkdtemp(prefix="retouch-chat-"))
-    (root / ".chainlit").mkdir()
-    shutil.copy(APP_DIR / ".chainlit" / "config.toml", root / ".chainlit" / "config.toml")
+    (root / ".chainlit" / "translations").mkdir(parents=True)
+    shutil.copy(APP_DIR / "chainlit.toml", root / ".chainlit" / "config.toml")
     shutil.copy(APP_DIR / "chainlit.md", root / "chainlit.md")
-    if (APP_DIR / "public").is_dir():
-        shutil.copytree(APP_DIR / "public", root / "public")
+    write_english_texts(root / ".chainlit" / "translations" / "en-US.json")
     return root
+
+
+def write_english_texts(target: Path) -> None:
+    """Chainlit's en-US texts with ours where they differ (Chainlit copies the other languages)."""
+    spec = importlib.util.find_spec("chainlit")  # finds the package without importing it
+    source = Path(spec.submodule_search_locations[0]) / "translations" / "en-US.json"
+    texts = json.loads(source.read_text(encoding="utf-8"))
+    for path, text in TEXT_OVERRIDES.items():
+        node = texts
+        for key in path[:-1]:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict) and path[-1] in node:  # only keys this Chainlit version has
+            node[path[-1]] = text
+    target.write_text(json.dumps(texts, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def remove_app_root() -> None:

@@ -19,8 +19,7 @@ from PIL import Image
 
 from agent.errors import USER_ERRORS
 from agent.events import AgentEvent
-from agent.history_view import summarize
-from chat_ui.views import png_bytes, preview, side_by_side
+from chat_ui.views import caption_text, png_bytes, preview, side_by_side
 
 PROGRESS_INTERVAL_S = 0.25  # at most four progress updates a second per step
 
@@ -65,6 +64,7 @@ class RequestView:
         self.steps: dict[int, cl.Step] = {}
         self.committed: dict[int, list[dict]] = {}
         self.last_progress: dict[int, float] = {}
+        self.headers: dict[int, str] = {}   # each step's arguments, shown above its status
         self.failed = False
 
     async def show(self, event: AgentEvent) -> None:
@@ -87,11 +87,11 @@ class RequestView:
         index = event.step if event.step is not None else len(self.steps)
         of = f" · step {index + 1} of {self.total_steps}" if self.total_steps > 1 else ""
         step = cl.Step(name=f"{event.tool}{of}", type="tool", parent_id=self.parent_id,
-                       default_open=True, show_input="json")
-        step.input = event.args or {}
+                       default_open=True, show_input=False)
         step.start = utc_now()
-        step.output = progress_text(None, event.message or "starting…")
+        self.headers[index] = _arguments_line(event.args or {})
         self.steps[index] = step
+        await self._set_output(index, progress_text(None, event.message or "starting…"))
         await step.send()
 
     async def on_progress(self, event: AgentEvent) -> None:
@@ -102,7 +102,7 @@ class RequestView:
         if (event.fraction or 0) < 1 and now - self.last_progress.get(event.step, 0) < PROGRESS_INTERVAL_S:
             return
         self.last_progress[event.step] = now
-        step.output = progress_text(event.fraction, event.message)
+        await self._set_output(event.step, progress_text(event.fraction, event.message))
         await step.update()
 
     async def on_committed(self, event: AgentEvent) -> None:
@@ -110,26 +110,25 @@ class RequestView:
         index = event.step if event.step is not None else -1
         self.committed.setdefault(index, []).append(version)
         step = self.steps.get(index)
-        image = await asyncio.to_thread(self.session.history.image, version["id"])
-        lines = [f"✓ version **{version['id']}** · {version['width']}×{version['height']}"]
-        if version.get("backend"):
-            lines[0] += f" · {version['backend']}"
+        done = _without_version_prefix(event.message) or event.tool or "done"
+        facts = [f"{version['width']}×{version['height']}", version.get("backend")]
         if version.get("duration_s") is not None:
-            lines[0] += f" · {version['duration_s']:.1f} s"
-        if event.message:
-            lines.append(event.message)
-        element = image_element(image, f"v{version['id']}", size="medium")
-        if step is None:  # a version made outside a plan step (an import)
-            await cl.Message(content="\n".join(lines), elements=[element],
-                             parent_id=self.parent_id).send()
+            facts.append(f"{version['duration_s']:.1f} s")
+        line = f"✓ version **{version['id']}** — {done} · " + " · ".join(filter(None, facts))
+        if step is not None and (len(self.committed[index]) > 1 or self._planned_variants(index) > 1):
+            # Options are shown side by side, with their buttons, once the step is done.
+            await self._set_output(index, "\n".join(
+                f"✓ option {n}: version {v['id']}" for n, v in enumerate(self.committed[index], 1)))
+            step.end = utc_now()
+            await step.update()
             return
-        variants = len(self.committed[index])
-        if variants > 1 or self._planned_variants(index) > 1:
-            step.output = "\n".join(f"✓ option {n}: version {v['id']}"
-                                    for n, v in enumerate(self.committed[index], 1))
-        else:
-            step.output = "\n".join(lines)
-        step.elements = [*step.elements, element]
+        image = await asyncio.to_thread(self.session.history.image, version["id"])
+        element = image_element(image, f"v{version['id']}", size="medium")
+        if step is None:  # a version made outside a plan step
+            await post(line, [element], parent_id=self.parent_id)
+            return
+        await self._set_output(index, line)
+        step.elements = [element]
         step.end = utc_now()
         await step.update()
 
@@ -140,7 +139,7 @@ class RequestView:
             await cl.Message(content=f"⚠️ {event.message}", parent_id=self.parent_id).send()
             return
         step.is_error = True
-        step.output = f"✗ {event.message}"
+        await self._set_output(event.step, f"✗ {event.message}")
         step.end = utc_now()
         await step.update()
 
@@ -156,7 +155,10 @@ class RequestView:
                            default_open=True, show_input=False)
             step.start = utc_now()
             self.steps[index] = step
-        step.output = event.message or "done"
+        message = event.message or "done"
+        if "\n" in message:  # the text tree: keep its lines and columns
+            message = f"```text\n{message}\n```"
+        await self._set_output(index, message)
         if event.tool == "show_history":
             from chat_ui.history import tree_element
 
@@ -190,6 +192,10 @@ class RequestView:
         await cl.Message(content=f"❓ {event.message}", parent_id=self.parent_id).send()
 
     # ----- helpers ----------------------------------------------------------------------
+
+    async def _set_output(self, index: int, status: str) -> None:
+        header = self.headers.get(index)
+        self.steps[index].output = f"{header}\n\n{status}" if header else status
 
     def _planned_variants(self, index: int) -> int:
         if 0 <= index < len(self.plan_steps):
@@ -237,8 +243,8 @@ async def compare_element(session, before_id, after_id, labels=None) -> cl.Image
         names = labels or ("", "")
         return side_by_side(
             [history.image(before.id), history.image(after.id)],
-            [f"{names[0]} · v{before.id} {summarize(before)}".strip(" ·"),
-             f"{names[1]} · v{after.id} {summarize(after)}".strip(" ·")])
+            [f"{names[0]} · v{before.id} {caption_text(before)}".strip(" ·"),
+             f"{names[1]} · v{after.id} {caption_text(after)}".strip(" ·")])
 
     picture = await asyncio.to_thread(draw)
     return image_element(picture, f"v{before_id} vs v{after_id}")
@@ -249,6 +255,17 @@ def _head_or_none(session):
         return session.history.head()
     except USER_ERRORS:  # no versions yet
         return None
+
+
+def _arguments_line(args: dict) -> str:
+    shown = [f"`{key}={value}`" for key, value in args.items() if value not in (None, "", [], {})]
+    return " · ".join(shown)
+
+
+def _without_version_prefix(message: str) -> str:
+    """'version 3: style: sepia' -> 'style: sepia' (the version number is shown already)."""
+    head, sep, rest = (message or "").partition(": ")
+    return rest if sep and head.startswith("version") else (message or "")
 
 
 def _describe(tool: str, args: dict, variants: int = 1) -> str:

@@ -13,7 +13,6 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from agent.history_view import summarize
 
 # Colours chosen to read on Chainlit's light and dark themes alike.
 BACKGROUND = (30, 32, 38)
@@ -26,6 +25,8 @@ BRANCH = (90, 170, 255)       # other branch heads
 MASK_TINT = (255, 40, 40)
 
 PREVIEW_SIDE = 1024           # longest side of images sent to the browser
+# Arguments that are bookkeeping (which stored mask or reference was used), not the edit.
+QUIET_ARGS = {"assets", "mask", "references"}
 
 
 def font(size: int) -> ImageFont.ImageFont:
@@ -72,6 +73,22 @@ class Thumbnails:
         return image
 
 
+def caption(version) -> tuple[str, str]:
+    """(what, detail) of a version for captions: ("remove_object", "flag"), ("import", "a.png")."""
+    args = version.args or {}
+    if version.tool == "import":
+        return "import", str(args.get("source") or "").rsplit("/", 1)[-1]
+    detail = ", ".join(str(value) for key, value in args.items()
+                       if key not in QUIET_ARGS and value not in (None, "", [], {}))
+    return version.tool, detail
+
+
+def caption_text(version, limit: int = 60) -> str:
+    """"remove_object (flag)": a version in a sentence."""
+    what, detail = caption(version)
+    return _fit(f"{what} ({detail})" if detail else what, limit)
+
+
 # ----- the version tree -------------------------------------------------------------
 
 def tree_layout(versions: Sequence) -> dict[int, tuple[int, int]]:
@@ -111,7 +128,7 @@ def tree_picture(versions: Sequence, current_branch: str, thumbnails: Thumbnails
     positions = tree_layout(shown)
     by_id = {version.id: version for version in shown}
     thumb = thumbnails.size
-    cell_w, cell_h = thumb + 56, thumb + 64
+    cell_w, cell_h = thumb + 64, thumb + 84
     margin, top = 24, 56
     columns = max(column for column, _ in positions.values()) + 1
     rows = max(row for _, row in positions.values()) + 1
@@ -152,12 +169,14 @@ def tree_picture(versions: Sequence, current_branch: str, thumbnails: Thumbnails
         draw.rounded_rectangle(frame, radius=6, fill=CARD, outline=colour,
                                width=4 if version.branches else 2)
         canvas.paste(image, (x0 + (thumb - image.width) // 2, y0 + (thumb - image.height) // 2))
-        label = f"v{version.id} {summarize(version, 22)}"
-        draw.text((x0 - 2, y1 + 8), _fit(label, 22), fill=TEXT, font=font(13))
+        what, detail = caption(version)
+        draw.text((x0 - 2, y1 + 8), _fit(f"v{version.id} {what}", 21), fill=TEXT, font=font(13))
+        if detail:
+            draw.text((x0 - 2, y1 + 25), _fit(detail, 22), fill=MUTED, font=font(12))
         if version.branches:
             names = ", ".join(("▶ " if name == current_branch else "") + name
                               for name in version.branches)
-            draw.text((x0 - 2, y1 + 26), _fit(names, 22), font=font(13),
+            draw.text((x0 - 2, y1 + 42), _fit(names, 21), font=font(13),
                       fill=ACCENT if version.id == head_id else BRANCH)
         if version.id == head_id:
             _badge(draw, (x1 - 2, y0 - 10), "HEAD")

@@ -111,6 +111,8 @@ class EventPrinter:
         kind = event.kind
         if kind == "planned":
             self.steps = len((event.plan or {}).get("steps", []))
+            if self.steps > 1 and event.message:
+                print(event.message, file=self.out)  # a compound request: say the plan first
         elif kind == "started":
             self._open_bar(event)
         elif kind == "progress" and self.bar is not None:

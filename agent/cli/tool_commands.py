@@ -126,11 +126,20 @@ def cmd_models(args) -> int:
         if info.get("detail"):
             print(f"  {info['detail']}")
         for model in info.get("models") or []:
-            print(f"  model: {model}")
+            print(f"  model: {_model_line(model)}")
         print(f"  operations: {', '.join(info.get('operations') or []) or 'none'}")
     if missing:
         print(f"\nneeds a diffusion backend (none configured here): {', '.join(missing)}")
     return 0
+
+
+def _model_line(model) -> str:
+    """One model of a backend: where it was looked for and whether it is there."""
+    if not isinstance(model, dict):
+        return str(model)
+    if model.get("found"):
+        return f"{model['id']}: found at {model['path']}"
+    return f"{model['id']}: MISSING ({model.get('detail') or 'looked at ' + str(model['path'])})"
 
 
 def _operation_table(toolbox) -> list[dict]:

@@ -185,6 +185,13 @@ def build_server(settings: Settings, default_session: str = "default",
         return json.dumps(versions, indent=2, default=str)
 
     @register(annotations=read_only, structured_output=False)
+    async def list_sessions() -> str:
+        """Every session in this server's data folder as JSON text (as `retouch sessions --json`
+        prints it): name, current branch, number of versions, last activity."""
+        infos = await pool.read(None, lambda s: s.history.store.sessions())
+        return json.dumps([info.__dict__ for info in infos], indent=2, default=str)
+
+    @register(annotations=read_only, structured_output=False)
     async def get_image(
         version: VersionArg = None,
         session: SessionArg = None,

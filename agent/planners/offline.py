@@ -21,9 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from agent.plan import REGION_OPERATIONS, Plan, Step, step_in_words
 from agent.planners.base import CURRENT_IMAGE, PlanningContext
 from agent.references import NUMBER_WORDS, ORDINALS
+from tools.registry import get_operation
 
 # ----- vocabulary ---------------------------------------------------------------------------
 
@@ -33,7 +36,8 @@ VERBS = (r"remove|erase|delete|get|take|cut|clean|eliminate|wipe|replace|swap|sw
          r"go|revert|restore|return|reset|branch|check|checkout|compare|try|use|set|blur|"
          r"sharpen|brighten|darken|warm|cool|fix|enhance|write|dress|stylize|stylise|generate|"
          r"create|move|pick|choose|select|keep|start|let's|lets|now|also|increase|decrease|"
-         r"reduce|boost|raise|lower|desaturate|saturate|colorize|colourize|bring|can|could|"
+         r"reduce|boost|raise|lower|desaturate|saturate|colorize|colourize|bring|can|could|translate|"
+         r"correct|age|de-?age|straighten|smooth|retouch|whiten|tidy|"
          r"please|i'd|i want|finally|lastly")
 _SPLIT = re.compile(
     r"\s*(?:;+|[.!?]+\s+|(?:,\s*|\s+)(?:and\s+)?(?:then|after that|afterwards|after which|"
@@ -50,8 +54,9 @@ TRAILING = re.compile(r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|if you ca
 
 NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|a couple(?: of)?|a few|several)"
 ORDINAL = r"(first|second|third|fourth|fifth|sixth|seventh|eighth|last|1st|2nd|3rd|4th|5th|6th)"
-DETERMINERS = re.compile(r"^(?:the|a(?!\s+(?:bit|little|touch|tad|lot)\b)|an|some|this|that|these|those|my|our|your|his|her|its|"
-                         r"their)\s+", re.I)
+# Leading articles go ("the cup" -> "cup"), but "a bit warmer" keeps its "a".
+DETERMINERS = re.compile(r"^(?:the|a(?!\s+(?:bit|little|touch|tad|lot)\b)|an|some|this|that|these|"
+                         r"those|my|our|your|his|her|its|their)\s+", re.I)
 PRONOUNS = {"it", "that", "this", "them", "those", "these", "one", "the thing", "the object",
             "that thing", "this thing", "that one", "this one", "the one"}
 MARKED = re.compile(r"\b(?:marked|masked|selected|selection|painted|circled|scribbled|"
@@ -132,7 +137,6 @@ class _Modifiers:
     start_from: str | None = None
     new_branch: bool = False
     branch_name: str | None = None
-    alternative: bool = False   # "try ...", "instead": explore, keep the current line
     variants: int = 1
 
     def empty(self) -> bool:
@@ -141,7 +145,6 @@ class _Modifiers:
     def merge(self, other: "_Modifiers") -> "_Modifiers":
         return _Modifiers(other.start_from or self.start_from, other.new_branch or self.new_branch,
                           other.branch_name or self.branch_name,
-                          other.alternative or self.alternative,
                           max(other.variants, self.variants))
 
 
@@ -167,6 +170,10 @@ class OfflinePlanner:
             return _Reader(context).read()
         except _Question as question:
             return Parsed(Plan(clarify=str(question)), confident=question.sure)
+        except ValidationError as exc:  # a phrase that left an argument empty or malformed
+            problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            return Parsed(Plan(clarify=f"I could not make a valid edit of that ({problem}). "
+                                       f"Could you say it another way?"), confident=False)
 
 
 class _Reader:
@@ -257,13 +264,9 @@ class _Reader:
         if match:
             found.variants = min(max(_count(match.group(1)), 1), 8)
             clause = _cut(clause, match)
-        if re.search(r"\binstead\b", clause, re.I):
-            found.alternative = True
-            clause = re.sub(r"\s*\binstead\b", "", clause, flags=re.I)
-        clause = _tidy(clause)
+        clause = _tidy(re.sub(r"\s*\binstead\b", "", clause, flags=re.I))
         if re.match(r"^try\s+(?!on\b)(?!.*\bon\s+" + WEARER + r"$)", clause, re.I):
-            found.alternative = True
-            clause = _tidy(clause[4:])
+            clause = _tidy(clause[4:])  # "try a forest background": the edit itself
         return clause, found
 
     def _apply_modifiers(self, modifiers: _Modifiers, steps: list[Step]) -> list[Step]:
@@ -347,7 +350,7 @@ class _Reader:
         if match:
             return [Step(tool="undo", args={"steps": _steps_in(match.group(1) + " steps")})]
         match = re.match(r"^(?:go|step|move|jump)\s+back(?:\s+(\w+)\s+(?:steps?|edits?|versions?|"
-                         r"times|changes?))?(?:\s+(?:one|a)\s+step)?$", c, re.I)
+                         r"times|changes?))?(?:\s+(?:one|a)(?:\s+step)?)?$", c, re.I)
         if match:
             return [Step(tool="undo", args={"steps": _count(match.group(1) or "1")})]
         if re.match(r"^(?:start over|start again|reset(?: everything| it| all)?|back to square one)$",
@@ -362,8 +365,9 @@ class _Reader:
                          r"bring back|give me back|back to)\s+(.+)$", c, re.I)
         if match:
             return [Step(tool="revert", args={"version": match.group(1)})]
-        match = re.match(r"^(?:use|pick|take|choose|select|go with|show)\s+(?:version|v|#|@)\s*"
-                         r"(\d+)$", c, re.I)
+        match = re.match(r"^(?:use|pick|take|choose|select|go with|show|(?:i\s+)?(?:prefer|like|"
+                         r"want|liked))\s+(?:the\s+)?(?:version|v|#|@)\s*(\d+)(?:\s+(?:better|more|"
+                         r"best|instead))?$", c, re.I)
         if match:
             return [Step(tool="revert", args={"version": match.group(1)})]
 
@@ -403,18 +407,24 @@ class _Reader:
                              r"looks)\s+(?:best|better|good|great)|\s+better|\s+best)?$", c, re.I)
         if match:
             word = match.group(1).lower()
-            option = ORDINALS.get(word) or _count(word)
-            return [Step(tool="use_variant", args={"option": 16 if option == -1 else option})] \
-                if option != -1 else [Step(tool="use_variant", args={"option": self._last_option()})]
+            option = ORDINALS.get(word) or (int(word) if word.isdigit() else NUMBER_WORDS.get(word))
+            if not option:
+                raise _Question(f"Which option do you mean by '{word}'? Say 'use option 2'.")
+            if option == -1:  # "the last one"
+                option = self._last_option()
+            return [Step(tool="use_variant", args={"option": option})]
 
         if re.match(r"^(?:do (?:it|that|this) again|again|once more|one more time|repeat(?: that| it|"
-                    r" the last (?:edit|step))?|(?:do )?the same (?:again|thing))$", c, re.I):
+                    r" the last (?:edit|step))?|(?:do )?the same (?:again|thing)|(?:even |a bit |"
+                    r"some |a little )?more(?: of (?:that|it|the same))?|stronger|even stronger)$",
+                    c, re.I):
             head = snapshot.head
             if head is None or head.tool == "import":
                 raise _Question("Do what again? There is no edit to repeat yet.")
-            args = {k: v for k, v in head.args.items() if k not in ("mask", "references",
-                                                                   "reference")}
-            return [Step(tool=head.tool, args=args)]
+            # The same edit, without the previous request's attachments.
+            fields = set(get_operation(head.tool).args_model.model_fields) - {
+                "mask", "references", "reference"}
+            return [Step(tool=head.tool, args={k: v for k, v in head.args.items() if k in fields})]
         return None
 
     def _checkout_name(self, c: str) -> str | None:
@@ -438,7 +448,7 @@ class _Reader:
     # operations -----------------------------------------------------------------------------
 
     def _edit_text(self, c: str) -> list[Step] | None:
-        match = re.match(r"^(?:change|make|edit|update|set|fix|have|get|let)\s+(.+?)\s+(?:to\s+)?"
+        match = re.match(r"^(?:change|make|edit|update|set|fix|correct|have|get|let)\s+(.+?)\s+(?:to\s+)?"
                          r"(?:say|says|read|reads|show|display|spell)\s+(.+)$", c, re.I)
         if match and re.search(TEXT_HOLDER, match.group(1), re.I):
             return [self._text_step(match.group(2), where=match.group(1))]
@@ -513,7 +523,7 @@ class _Reader:
             r"drawing|painting)\s+of\s+)?(?P<p>.+?)\s+(?:in|with|using|following|matching|that "
             r"follows|copying|based on)\s+(?:the\s+same|this|that|the|my|these|its|his|her)?\s*"
             r"(?P<k>pose|poses|posture|depth(?: map)?|edges?|edge map|outlines?|line ?art|lines|"
-            r"scribble|composition|layout|structure|canny)(?:\s+(?:of|from|in)\s+(?P<src>.+))?$",
+            r"scribble|composition|layout|structure|canny)(?:\s+(?:of|from|in|as(?: in)?)\s+(?P<src>.+))?$",
             c, re.I)
         if not match:
             match = re.match(r"^(?:use|take|keep)\s+(?:this|the|that|my)\s+(?P<k>pose|depth|edges|"
@@ -560,8 +570,8 @@ class _Reader:
         """A named thing, or what a pronoun / "the marked area" stands for; else a question."""
         if MARKED.search(target) or (target.lower() in PRONOUNS and self.context.masks):
             if not self.context.masks:
-                raise _Question(f"You mention a marked area, but no mask or scribble came with "
-                                f"this message: attach one and ask again.")
+                raise _Question("You mention a marked area, but no mask or scribble came with "
+                                "this message: attach one and ask again.")
             return "the marked region"
         if target.lower() not in PRONOUNS and target:
             return target
@@ -661,6 +671,8 @@ class _Reader:
                 r"(?:to the\s+)?(?:left|right)|clockwise|counter-?clockwise|anti-?clockwise|"
                 r"sideways)", lower):
             return [_camera_step(c)]
+        if re.match(r"^(?:move|pan|tilt|shift|raise|lower|swing)\s+the\s+camera\b", lower):
+            return [_camera_step(c)]
         if re.match(r"^(?:flip|mirror)\b", lower) or re.match(r"^crop\b", lower):
             return [_camera_step(c)]
         return None
@@ -727,12 +739,14 @@ class _Reader:
     def _light_look(self, c: str) -> list[Step] | None:
         match = re.match(r"^(?:make|turn|set|change|render)\s+(?:it|this|that|everything|the "
                          r"(?:photo|image|picture|scene|shot|whole thing|mood))\s+(?:look\s+(?:like\s+)?"
-                         r"|feel\s+(?:like\s+)?|to\s+|into\s+|more\s+like\s+)?(?:(?:a|an|at)\s+)?"
+                         r"|feel\s+(?:like\s+)?|to\s+|into\s+|more\s+like\s+)?(?:(?:a|an|at)\s+(?!bit\b|little\b|"
+                         r"touch\b|tad\b))?"
                          r"(?P<d>(?:(?:a\s+)?(?:bit|little|touch|tad)\s+|slightly\s+|much\s+|more\s+|"
                          r"even\s+|way\s+|less\s+|really\s+|very\s+)*" + LIGHT_LOOK + r"\b.*)$",
                          c, re.I) or \
             re.match(r"^(?:an?\s+)?(?P<d>(?:(?:a\s+)?(?:bit|little|touch|tad)\s+|slightly\s+|much\s+|more\s+|"
-                     r"even\s+|way\s+|less\s+|too\s+|really\s+|very\s+)*" + LIGHT_LOOK +
+                     r"even\s+|way\s+|less\s+|too\s+|really\s+|very\s+|not\s+(?:so|as|too)\s+)*"
+                     + LIGHT_LOOK +
                      r"(?:\s+(?:still|again|please|light|tones?|colou?rs|mood|look|feel))*)$",
                      c, re.I) or \
             re.match(r"^(?:turn|change)\s+(?:the\s+)?(?:day|daytime|daylight)\s+(?:in)?to\s+(?P<d>.+)$",
@@ -762,8 +776,11 @@ class _Reader:
         target, replacement = _np(match.group("t")), _np(match.group("r"))
         if re.fullmatch(PHOTO, match.group("t").strip(), re.I) or not replacement:
             return None  # "turn it into a tiger": no object named; the free-form edit takes it
-        if re.match(r"colou?r\b", target) or _is_colour(replacement):
-            return None  # a new colour, not a new object: the free-form edit says it best
+        if re.match(r"colou?r\b|season|weather|mood|atmosphere|vibe|feel\b|look\b", target) or (
+                _is_colour(replacement) and not DETERMINERS.match(match.group("r").strip())):
+            return None  # a new colour or mood, not a new object: the free-form edit says it best
+        if re.match(r"time of (?:the )?day|lighting|light\b", target):
+            return [Step(tool="relight", args={"description": replacement})]
         return [Step(tool="replace_object", args={"target": self._target(target, "replace"),
                                                   "replacement": replacement})]
 

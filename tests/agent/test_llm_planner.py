@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from PIL import Image
 
 from agent.planners.base import PlanningContext, PlanningError
 from agent.planners.hybrid import HybridPlanner
@@ -158,3 +158,15 @@ def test_planner_choice_follows_the_configuration(settings):
     # A dead endpoint is a clear planning error, never a traceback.
     with pytest.raises(PlanningError, match="could not be reached"):
         make_planner(configured, "llm").plan(PlanningContext(text="make her smile"))
+    local = settings.model_copy(update={"planner": settings.planner.model_copy(update={
+        "provider": "gguf", "gguf_path": "/models/planner.gguf"})})
+    assert make_planner(local).name == "hybrid"
+    if importlib.util.find_spec("llama_cpp") is None:  # optional; absent here, said clearly
+        with pytest.raises(PlanningError, match="pip install llama-cpp-python"):
+            make_planner(local, "llm").plan(PlanningContext(text="make her smile"))
+
+
+def test_version_ids_given_as_numbers_are_accepted():
+    model = scripted(a_plan(("revert", {"version": 1})))
+    plan = LLMPlanner(model).plan(PlanningContext(text="back to version 1"))
+    assert plan.steps[0].args == {"version": "1"} and len(model.seen) == 1

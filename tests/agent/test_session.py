@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import numpy as np
-import pytest
 
 from tests.agent.conftest import cup_mask, run, small_coffee
 
@@ -87,6 +87,18 @@ def test_variants_are_siblings_and_use_option_moves_the_head(make_session):
     assert [e.kind for e in events if e.kind == "history"] == ["history"]
 
 
+def test_do_it_again_repeats_the_last_edit_without_its_attachments(make_session):
+    session = make_session()
+    image = small_coffee()
+    run(session, "remove the cup", images=[image], masks=[cup_mask(image.size)])
+    events = run(session, "make it warmer")
+    events = run(session, "do it again")
+    assert [e.tool for e in committed(events)] == ["relight"]
+    head = session.history.head()
+    assert head.args == {"description": "warmer"}
+    assert session.history.version(head.parent_id).tool == "relight"
+
+
 def test_history_intents_run_against_the_store(make_session):
     session = make_session()
     run(session, "make it warmer", images=[small_coffee()])
@@ -117,6 +129,8 @@ def test_bad_input_becomes_events_and_loses_nothing(make_session):
     events = run(session, "make it cooler", images=[b"this is not an image"])
     assert kinds(events) == ["failed", "reply"]
     assert "not an image" in events[0].message
+    events = run(session, "make it cooler", images=[small_coffee()], masks=["/nowhere/mask.png"])
+    assert kinds(events) == ["failed", "reply"] and "mask.png" in events[0].message
     assert session.history.log() == before
 
 
@@ -149,7 +163,7 @@ def test_events_can_be_pulled_from_other_threads(make_session):
     assert kinds(events)[-1] == "reply" and len(committed(events)) == 1
 
 
-def test_the_conversation_is_checkpointed_per_session(make_session):
+def test_the_conversation_is_checkpointed_per_session(make_session, data_dir):
     session = make_session()
     run(session, "make it warmer", images=[small_coffee()])
     run(session, "remove it")
@@ -157,6 +171,9 @@ def test_the_conversation_is_checkpointed_per_session(make_session):
     assert [t["user"] for t in turns] == ["make it warmer", "remove it"]
     assert turns[0]["versions"] == [session.history.head().id]
     assert make_session("other").conversation() == []
+    with sqlite3.connect(data_dir / "checkpoints.db") as db:
+        threads = {row[0] for row in db.execute("select distinct thread_id from checkpoints")}
+    assert threads == {"session:test"}
 
 
 def test_status_is_honest_about_backends_and_planner(make_session):

@@ -136,6 +136,10 @@ HIDDEN_HEIGHT_JS = """() => Math.max(0, ...[...document.querySelectorAll('*')].m
     return (style === 'auto' || style === 'scroll') ? el.scrollHeight - el.clientHeight : 0;
 }))"""
 
+SCROLL_TO_TOP_JS = """() => document.querySelectorAll('*').forEach(el => {
+    if (el.scrollTop > 0) el.scrollTop = 0;
+})"""
+
 
 def shot(page, name: str) -> None:
     """The whole conversation in one picture: the window grows to fit, then shrinks back."""
@@ -143,6 +147,7 @@ def shot(page, name: str) -> None:
     size = page.viewport_size
     hidden = page.evaluate(HIDDEN_HEIGHT_JS)
     page.set_viewport_size({"width": size["width"], "height": min(size["height"] + hidden, 8000)})
+    page.evaluate(SCROLL_TO_TOP_JS)
     page.wait_for_timeout(400)  # let lazy images load and paint
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size(size)
@@ -167,12 +172,23 @@ def history(data_dir: Path, session: str = "default"):
         store.close()
 
 
-def expect_image(locator) -> None:
-    """The image is in the page, scrolled to (images load lazily) and really decoded."""
+def expect_image(locator, attempts: int = 5) -> None:
+    """The image is in the page, scrolled to (images load lazily) and really decoded.
+
+    The chat re-renders a message as its images arrive, so a node may be replaced
+    between two actions; the check then starts again on the new node.
+    """
     playwright_api.expect(locator).to_be_attached(timeout=STEP_TIMEOUT_MS)
-    locator.scroll_into_view_if_needed()
-    locator.evaluate("img => img.decode()")
-    assert locator.evaluate("img => img.naturalWidth") > 0
+    for attempt in range(attempts):
+        try:
+            locator.scroll_into_view_if_needed(timeout=10_000)
+            locator.evaluate("img => img.decode()", timeout=10_000)
+            if locator.evaluate("img => img.naturalWidth", timeout=10_000) > 0:
+                break
+        except playwright_api.Error:
+            if attempt == attempts - 1:
+                raise
+        locator.page.wait_for_timeout(200)
     playwright_api.expect(locator).to_be_visible()
 
 
@@ -272,6 +288,55 @@ def test_what_the_backend_cannot_do_is_a_readable_message(server, browser):
     page.close()
 
 
+def test_options_side_by_side_and_use_one(server, browser, data_dir):
+    page = open_chat(browser, server)
+    expect = playwright_api.expect
+    send(page, "make it sepia, give me three options")
+    options = assistant_messages(page).filter(has_text="3 options")
+    expect(options).to_have_count(1, timeout=STEP_TIMEOUT_MS)
+    for number, version in enumerate((5, 6, 7), 1):
+        expect_image(options.locator(f"img[alt='option {number} (v{version})']"))
+    shot(page, "07-options")
+    options.get_by_role("button", name="Use option 2").click()
+    used = assistant_messages(page).filter(has_text="Using option 2")
+    expect(used).to_have_count(1, timeout=STEP_TIMEOUT_MS)
+    expect_image(used.locator("img[alt='v6']"))
+    assert history(data_dir)[1].id == 6
+    page.close()
+
+
+def test_branch_and_compare_buttons(server, browser, data_dir):
+    page = open_chat(browser, server)
+    expect = playwright_api.expect
+    current = assistant_messages(page).filter(has_text="Current image: version 6")
+    expect(current).to_have_count(1, timeout=STEP_TIMEOUT_MS)
+    current.get_by_role("button", name="Compare with previous").click()
+    compared = assistant_messages(page).filter(has_text="Version 4 → version 6")
+    expect_image(compared.locator("img[alt='v4 vs v6']"))
+    current.get_by_role("button", name="Branch from here").click()
+    branched = assistant_messages(page).filter(has_text="New branch")
+    expect(branched).to_have_count(1, timeout=STEP_TIMEOUT_MS)
+    shot(page, "08-compare-branch")
+    store = Store(data_dir)
+    try:
+        session_history = store.session("default")
+        assert session_history.current_branch != "main"
+        assert session_history.branches()[session_history.current_branch] == 6
+    finally:
+        store.close()
+    page.close()
+
+
+def test_going_back_in_words_goes_through_the_agent(server, browser, data_dir):
+    page = open_chat(browser, server)
+    send(page, "go back two steps")
+    # On the new branch at version 6 (made from 4, made from 2): two steps back is version 2.
+    result = assistant_messages(page).filter(has=page.locator("button", has_text="Undo")).last
+    playwright_api.expect(result.locator("img[alt='v2']")).to_be_attached(timeout=STEP_TIMEOUT_MS)
+    assert history(data_dir)[1].id == 2
+    page.close()
+
+
 def test_new_session_and_switch_back(server, browser, data_dir):
     page = open_chat(browser, server)
     send(page, "/new beach")
@@ -280,8 +345,9 @@ def test_new_session_and_switch_back(server, browser, data_dir):
     table = assistant_messages(page).filter(has=page.locator("table")).last
     playwright_api.expect(table.locator("td", has_text="beach")).to_be_visible(timeout=STEP_TIMEOUT_MS)
     playwright_api.expect(table.locator("td", has_text="default")).to_be_visible()
-    shot(page, "07-sessions")
+    shot(page, "09-sessions")
     table.get_by_role("button", name="Open default").click()
-    playwright_api.expect(assistant_messages(page).filter(has_text="Continuing session")).to_have_count(
-        1, timeout=STEP_TIMEOUT_MS)
+    # Opened once when the page loaded, and again now: its tree and image come back.
+    playwright_api.expect(assistant_messages(page).filter(has_text="Continuing session default")
+                          ).to_have_count(2, timeout=STEP_TIMEOUT_MS)
     page.close()

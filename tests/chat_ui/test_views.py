@@ -58,7 +58,7 @@ def test_tree_picture_of_long_history_shows_latest_only(store, small_photo):
         array = np.clip(np.asarray(small_photo).astype(int) + shift, 0, 255).astype(np.uint8)
         history.commit(Image.fromarray(array), Operation("brighten", {"by": shift}))
     picture = tree_picture(history.log(), "main", Thumbnails(size=32), history.image, max_versions=10)
-    assert picture.width < 10 * (32 + 56) + 100  # ten columns, not fifty
+    assert picture.width < 10 * (32 + 64) + 100  # ten columns, not fifty
 
 
 def test_thumbnails_are_cached_by_content(branched):

@@ -47,8 +47,13 @@ class McpClient:
         self.session: ClientSession | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        try:
+            self.loop.run_until_complete(self._main())
+        finally:
+            self.loop.close()
 
     async def _main(self) -> None:
         self._closing = asyncio.Event()
@@ -71,7 +76,10 @@ class McpClient:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.loop.call_soon_threadsafe(self._closing.set)
+        try:
+            self.loop.call_soon_threadsafe(self._closing.set)
+        except RuntimeError:  # the connection ended by itself and its loop is closed
+            pass
         self._thread.join(30)
 
     def _run(self, coroutine, timeout: float):
@@ -114,6 +122,7 @@ class HttpServer:
     """`retouch mcp --http --port 0` in a child process; `url` once it says it is listening."""
 
     def __init__(self, data_dir: Path, log: Path, *extra_args: str, **env: str):
+        self.data_dir = data_dir
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agent.cli", "mcp", "--http", "--port", "0",

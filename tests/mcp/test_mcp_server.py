@@ -46,14 +46,13 @@ def http_server(workdir):
     data_dir = workdir / "http-data"
     server = HttpServer(data_dir, workdir / "http-server.log",
                         RETOUCH_MCP_TOKEN=TOKEN, RETOUCH_MAX_PIXELS=MAX_PIXELS)
-    server.data_dir = data_dir
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module", params=["stdio", "http"])
 def client(request, workdir):
-    """(client, data dir) for each transport; the server lives as long as the module."""
+    """A connected client per transport (`.data_dir`: its server's data); one server per module."""
     if request.param == "stdio":
         data_dir = workdir / "stdio-data"
         connect = stdio_connection(data_dir, workdir / "stdio-server.log",
@@ -129,6 +128,10 @@ def test_two_step_edit_history_undo_and_pixels(client, coffee):
     assert [version["id"] for version in json.loads(texts(listed)[0])] == \
         [root.id, made[0]["id"], made[1]["id"]]
 
+    sessions = json.loads(texts(client.call("list_sessions"))[0])
+    assert {"name": session, "versions": 3, "current_branch": "main"}.items() <= \
+        next(info for info in sessions if info["name"] == session).items()
+
     undone = client.call("undo", {"session": session})
     assert not undone.isError, texts(undone)
     assert undone.structuredContent["version"]["id"] == made[0]["id"]
@@ -145,6 +148,33 @@ def test_two_step_edit_history_undo_and_pixels(client, coffee):
                                           "version": made[1]["id"]}).isError
     assert np.array_equal(np.asarray(Image.open(saved)), np.asarray(history.image(made[1]["id"])))
     store.close()
+
+
+def test_masks_and_references_reach_the_operations(client, coffee, workdir):
+    session = f"attach-{client.name}"
+    mask = Image.new("L", (600, 400), 0)
+    mask.paste(255, (250, 150, 350, 250))  # a 100x100 square in the middle
+    mask_path = workdir / f"mask-{client.name}.png"
+    mask.save(mask_path)
+    removed = client.call("edit_image", {"instruction": "remove the cup", "image": str(coffee),
+                                         "mask": str(mask_path), "session": session})
+    assert not removed.isError, texts(removed)
+    assert [v["tool"] for v in removed.structuredContent["versions"]] == ["remove_object"]
+    [result] = images(removed)
+    original = np.asarray(photo("coffee"))
+    changed = np.any(result != original, axis=2)
+    assert changed[150:250, 250:350].mean() > 0.5          # the masked square was repainted
+    assert not changed[:120].any() and not changed[280:].any()  # far outside it: untouched
+
+    reference = workdir / "astronaut.png"
+    photo("astronaut").save(reference)
+    recoloured = client.call("apply_operation", {
+        "tool": "style_transfer", "args": {"style": "the colours of reference 1"},
+        "references": [data_url(reference)], "session": session})
+    assert not recoloured.isError, texts(recoloured)
+    [version] = recoloured.structuredContent["versions"]
+    assert version["args"]["reference"] == "reference 1"
+    assert len(version["args"]["assets"]["reference_assets"]) == 1
 
 
 def test_plan_edit_runs_nothing_and_status_explains(client, coffee):

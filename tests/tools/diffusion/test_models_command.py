@@ -1,0 +1,59 @@
+"""`retouch models` and the configuration: retouch.toml and RETOUCH_ variables choose the
+edit models; the listing says what is found on disk, what is missing, and where it looked."""
+
+from __future__ import annotations
+
+import json
+
+from agent.config import load_settings
+
+
+def write_config(path, tiny_folder, missing) -> None:
+    path.write_text(f"""
+[models]
+default = "kontext"
+device = "cpu"
+
+[models.operations]
+relight = "qwen"
+
+[models.edit.kontext]
+kind = "flux_kontext"
+path = "{tiny_folder}"
+steps = 2
+
+[models.edit.qwen]
+kind = "qwen_image_edit"
+path = "{missing}"
+""")
+
+
+def test_models_lists_found_missing_and_the_exact_paths(run_cli, tmp_path, tiny_model):
+    toml = tmp_path / "retouch.toml"
+    missing = tmp_path / "weights" / "Qwen-Image-Edit"
+    write_config(toml, tiny_model("flux_kontext"), missing)
+    done = run_cli("models", "--json", env={"RETOUCH_CONFIG": str(toml)})
+    listing = {b["name"]: b for b in json.loads(done.stdout)["backends"]}
+    assert listing["kontext"]["available"] is True
+    assert listing["kontext"]["models"][0]["path"] == str(tiny_model("flux_kontext"))
+    assert "relight" not in listing["kontext"]["operations"]  # routed to qwen
+    assert listing["qwen"]["available"] is False
+    assert listing["qwen"]["models"][0]["path"] == str(missing)
+    assert f"{missing} does not exist" in listing["qwen"]["detail"]
+    assert "Qwen2VLProcessor" in listing["qwen"]["detail"]  # which processor is active
+    assert "classic" in listing
+
+    text = run_cli("models", env={"RETOUCH_CONFIG": str(toml)}).stdout
+    assert "kontext  (available)" in text and "qwen  (not available)" in text
+    assert str(missing) in text
+
+
+def test_environment_variables_configure_models(monkeypatch, tmp_path):
+    monkeypatch.setenv("RETOUCH_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("RETOUCH_MODELS__DEVICE", "cpu")
+    monkeypatch.setenv("RETOUCH_MODELS__MEMORY_BUDGET_GB", "12")
+    monkeypatch.setenv("RETOUCH_MODELS__EDIT", json.dumps(
+        {"p2p": {"kind": "instruct_pix2pix", "path": "/models/instruct-pix2pix"}}))
+    settings = load_settings()
+    assert settings.models.device == "cpu" and settings.models.memory_budget_gb == 12
+    assert settings.models.edit["p2p"].kind == "instruct_pix2pix"
