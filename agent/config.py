@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from agent.planners.config import PlannerConfig
@@ -61,5 +61,13 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    """Settings with command-line overrides (None values are ignored)."""
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    """Settings with command-line overrides (None values are ignored); a bad setting is
+    one readable line naming it, not a traceback."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        from agent.errors import AgentError
+
+        problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: "
+                             f"{error['msg'].removeprefix('Value error, ')}" for error in exc.errors())
+        raise AgentError(f"bad configuration (RETOUCH_ variables or {config_file()}): {problems}") from None

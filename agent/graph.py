@@ -113,16 +113,16 @@ def execute(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
 
 
 def respond(state: AgentState, runtime: Runtime[AgentContext]) -> dict:
-    """Summarise what was done: the new versions, where the head is, what to try next."""
-    the_plan = Plan.model_validate(state["plan"]) if state.get("plan") else Plan()
-    made = state.get("made", [])
-    if not made:
-        reply = the_plan.reply or "Nothing to change. Tell me an edit, e.g. 'make it warmer'."
+    """Summarise what was done: each step's new version (or history move) and where we are."""
+    made = [entry["message"] for entry in state.get("made", [])]
+    if not made:  # small talk, a question about what retouch can do
+        reply = state["plan"].get("reply") or "Nothing to change. Tell me an edit, e.g. 'make " \
+                                               "it warmer'."
+    elif len(made) == 1:
+        reply = f"Done. {made[0]}{_where_now(runtime.context)}"
     else:
-        lines = [entry["message"] for entry in made]
-        reply = "Done. " + "; ".join(lines[:1]) if len(lines) == 1 else \
-            "Done, step by step:\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
-        reply += _where_now(runtime.context)
+        numbered = "\n".join(f"{n}. {line}" for n, line in enumerate(made, 1))
+        reply = f"Done, step by step:\n{numbered}{_where_now(runtime.context)}"
     runtime.stream_writer(_event("reply", message=reply))
     return {"turns": [_turn(state, reply)]}
 
@@ -185,7 +185,7 @@ def _where_now(ctx: AgentContext) -> str:
 
 
 def _turn(state: AgentState, reply: str) -> dict:
-    return {"user": state.get("request", ""), "reply": reply, "plan": state.get("plan"),
+    return {"user": state.get("request", ""), "reply": reply,
             "versions": [m["version"] for m in state.get("made", []) if m.get("version")],
             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
@@ -210,3 +210,20 @@ def checkpointer_for(data_dir: Path) -> SqliteSaver:
             _savers[path] = saver
         return _savers[path]
 
+
+def prune_checkpoints(saver: SqliteSaver, thread_id: str, keep: int = 10) -> None:
+    """Drop all but the newest `keep` checkpoints of a conversation.
+
+    Every node writes a checkpoint holding the whole state; without pruning a long-lived
+    session's checkpoints.db grows by the full conversation several times per request.
+    Our channels are plain values (no DeltaChannel), so the newest checkpoint is complete.
+    """
+    with saver.cursor() as cursor:
+        cursor.execute("SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? "
+                       "ORDER BY checkpoint_id DESC LIMIT 1 OFFSET ?", (thread_id, keep - 1))
+        row = cursor.fetchone()
+        if row is None:
+            return
+        for table in ("writes", "checkpoints"):
+            cursor.execute(f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id < ?",
+                           (thread_id, row[0]))

@@ -32,7 +32,7 @@ from agent.config import Settings, load_settings
 from agent.errors import USER_ERRORS, AgentError
 from agent.events import AgentEvent
 from agent.executor import made_up_branch_name, run_edit
-from agent.graph import build_graph, checkpointer_for
+from agent.graph import build_graph, checkpointer_for, prune_checkpoints
 from agent.plan import Plan, Step, step_in_words
 from agent.planners import make_planner
 from agent.planners.base import Planner, PlanningContext, finalize_plan
@@ -67,7 +67,8 @@ class RetouchSession:
         self.history: History = store_for(self.settings).session(name)
         self.planner: Planner = planner or make_planner(self.settings, planner_kind)
         self._toolbox = toolbox
-        self._graph = build_graph(checkpointer_for(self.settings.data_dir))
+        self._saver = checkpointer_for(self.settings.data_dir)
+        self._graph = build_graph(self._saver)
         self._config = {"configurable": {"thread_id": f"session:{self.history.name}"}}
         self._lock = threading.Lock()
 
@@ -106,6 +107,7 @@ class RetouchSession:
             for event in self._graph.stream(request, self._config, context=context,
                                             stream_mode="custom"):
                 emit(event)
+            prune_checkpoints(self._saver, self._config["configurable"]["thread_id"])
 
         return self._events(work)
 
@@ -162,7 +164,7 @@ class RetouchSession:
         return finalize_plan(self.planner.plan(context), context)
 
     def conversation(self) -> list[dict]:
-        """The checkpointed exchanges of this session: {"user", "reply", "plan", "versions", "at"}."""
+        """The checkpointed exchanges of this session: {"user", "reply", "versions", "at"}."""
         state = self._graph.get_state(self._config)
         return list(state.values.get("turns", [])) if state and state.values else []
 

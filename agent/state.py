@@ -36,7 +36,7 @@ class AgentState(TypedDict, total=False):
     step_index: int           # the next step to run
     made: list[dict]          # what each finished step did: {"step", "tool", "version", "message"}
     failure: dict | None      # {"step", "tool", "error"} when a step (or planning) failed
-    # The conversation so far: {"user", "reply", "plan", "versions", "at"} per exchange.
+    # The conversation so far: {"user", "reply", "versions", "at"} per exchange.
     turns: Annotated[list[dict], keep_recent_turns]
 
 

@@ -125,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="planner to evaluate (default: as configured)")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     args = parser.parse_args(argv)
-    report = evaluate(load_cases(args.cases), kind=args.planner)
+    from agent.errors import USER_ERRORS
+
+    try:
+        report = evaluate(load_cases(args.cases), kind=args.planner)
+    except USER_ERRORS as exc:  # e.g. --planner llm with no model configured
+        print(f"plan_eval: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()

@@ -18,7 +18,7 @@ async def undo(session, payload: dict) -> None:
 
     before, version, branch = await asyncio.to_thread(run)
     await send_result(session, version.id,
-                      f"↩️ Undone: `{branch}` is back at **version {version.id}** "
+                      f"↩ Undone: `{branch}` is back at **version {version.id}** "
                       f"({caption_text(version)}). Version {before.id} stays in the history.")
 
 
@@ -29,7 +29,7 @@ async def revert(session, payload: dict) -> None:
         return session.revert(version_id), session.history.current_branch
 
     version, branch = await asyncio.to_thread(run)
-    await send_result(session, version.id, f"⏪ `{branch}` now points at **version {version.id}** "
+    await send_result(session, version.id, f"`{branch}` now points at **version {version.id}** "
                                            f"({caption_text(version)}).")
 
 
@@ -38,7 +38,7 @@ async def use_version(session, payload: dict) -> None:
     version = await asyncio.to_thread(session.revert, version_id)
     option = payload.get("option")
     which = f"option {option}, " if option else ""
-    await send_result(session, version.id, f"✅ Using {which}**version {version.id}**: "
+    await send_result(session, version.id, f"✓ Using {which}**version {version.id}**: "
                                            f"it is the head now; further edits start from it.")
 
 
@@ -50,7 +50,7 @@ async def branch(session, payload: dict) -> None:
 
     version, name = await asyncio.to_thread(run)
     await send_result(session, version.id,
-                      f"🌿 New branch **`{name}`** at version {version.id}; edits now continue "
+                      f"New branch **`{name}`** at version {version.id}; edits now continue "
                       f"there. The other branches stay as they were (`/history`).")
 
 

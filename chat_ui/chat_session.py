@@ -16,7 +16,7 @@ from chat_ui.history import send_welcome_back
 from chat_ui.sessions import last_session, new_session_name, remember_session, requested_session
 
 HELP = """**What you can do**
-- Attach a photo (📎 or drag and drop) and say what to change, e.g. *remove the cup, then make it black and white*.
+- Attach a photo with the paperclip, or drag and drop it and say what to change, e.g. *remove the cup, then make it black and white*.
 - Attach a **mask** (white = change here) or a **scribble** (a copy of the photo with the region painted red) to say where.
 - Further images are **references** (“reference 1”, “reference 2”, …).
 - Ask for **options** (*give me three options*) and pick one with its *Use option* button.
@@ -84,7 +84,7 @@ async def new_session(wanted: str | None = None) -> None:
     try:
         name = new_session_name(existing, wanted)
     except ValueError as exc:
-        await cl.Message(content=f"⚠️ {exc}").send()
+        await cl.Message(content=f"⚠ {exc}").send()
         return
     await open_session(name, created=True)
 
@@ -98,7 +98,7 @@ async def switch_session(name: str) -> None:
         return
     if name not in names:
         known = ", ".join(f"`{n}`" for n in names) or "none yet"
-        await cl.Message(content=f"⚠️ There is no session `{name}` (sessions: {known}). "
+        await cl.Message(content=f"⚠ There is no session `{name}` (sessions: {known}). "
                                  f"`/new {name}` starts one.").send()
         return
     await open_session(name)

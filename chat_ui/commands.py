@@ -34,4 +34,4 @@ async def run(command: str, rest: str) -> None:
     elif command == "help":
         await cl.Message(content=chat_session.HELP).send()
     else:
-        await cl.Message(content=f"⚠️ Unknown command `/{command}`.\n\n{chat_session.HELP}").send()
+        await cl.Message(content=f"⚠ Unknown command `/{command}`.\n\n{chat_session.HELP}").send()

@@ -11,21 +11,10 @@ import asyncio
 import chainlit as cl
 
 from agent.history_view import render_tree
-from chat_ui.render import image_element, send_result
-from chat_ui.views import Thumbnails, caption_text, tree_picture
+from chat_ui.render import send_result, tree_element
+from chat_ui.views import caption_text
 
-# One cache for the process: thumbnails are keyed by image content, not by session.
-THUMBNAILS = Thumbnails()
 RECENT_TURNS = 6  # exchanges shown again when a session is reopened
-
-
-async def tree_element(session) -> cl.Image:
-    def draw():
-        history = session.history
-        return tree_picture(history.log(), history.current_branch, THUMBNAILS, history.image)
-
-    picture = await asyncio.to_thread(draw)
-    return image_element(picture, "version tree")
 
 
 async def send_history(session, parent_id: str | None = None) -> None:

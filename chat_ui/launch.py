@@ -54,7 +54,7 @@ def check_port_free(host: str, port: int) -> None:
 # Chainlit's English texts that do not fit retouch (the planner may be no language model).
 TEXT_OVERRIDES = {
     ("chat", "input", "placeholder"):
-        "Say what to change, or attach a photo (📎)…",
+        "Say what to change, or attach a photo with the paperclip…",
     ("chat", "watermark"):
         "retouch runs on this machine. Every edit is a version: undo, revert or branch at any time.",
 }

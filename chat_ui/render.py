@@ -4,8 +4,8 @@
 into what the person sees: the plan, a step per operation (its arguments, a
 progress bar while it runs, its result image when committed), options side by
 side with "use this" buttons, and a final message with the result and before/after.
-`result_message` builds the message every version gets: its image and the
-history buttons (undo, revert here, branch from here, compare with previous).
+`send_result` builds the message every version gets: its image and the history
+buttons (undo, revert, branch from here, compare with previous, download).
 """
 
 from __future__ import annotations
@@ -19,9 +19,14 @@ from PIL import Image
 
 from agent.errors import USER_ERRORS
 from agent.events import AgentEvent
-from chat_ui.views import caption_text, png_bytes, preview, side_by_side
+from chat_ui.views import (PREVIEW_SIDE, Thumbnails, caption_text, png_bytes, preview, side_by_side,
+                           tree_picture)
 
 PROGRESS_INTERVAL_S = 0.25  # at most four progress updates a second per step
+# Caches for the process, keyed by image content (not by session): a version's image is
+# decoded once for the chat, however many messages show it.
+THUMBNAILS = Thumbnails()
+PREVIEWS = Thumbnails(size=PREVIEW_SIDE, capacity=64)
 
 
 def image_element(image: Image.Image, name: str, size: str = "large") -> cl.Image:
@@ -47,9 +52,9 @@ def version_actions(version_id: int) -> list[cl.Action]:
 
 def progress_text(fraction: float | None, message: str = "") -> str:
     if fraction is None:
-        return f"⏳ {message or 'working…'}"
+        return message or "working…"
     filled = round(max(0.0, min(1.0, fraction)) * 20)
-    return f"⏳ `{'█' * filled}{'░' * (20 - filled)}` {fraction:.0%} {message}".rstrip()
+    return f"`{'█' * filled}{'░' * (20 - filled)}` {fraction:.0%} {message}".rstrip()
 
 
 class RequestView:
@@ -65,7 +70,6 @@ class RequestView:
         self.committed: dict[int, list[dict]] = {}
         self.last_progress: dict[int, float] = {}
         self.headers: dict[int, str] = {}   # each step's arguments, shown above its status
-        self.failed = False
 
     async def show(self, event: AgentEvent) -> None:
         handler = getattr(self, f"on_{event.kind}", None)
@@ -91,7 +95,7 @@ class RequestView:
         step.start = utc_now()
         self.headers[index] = _arguments_line(event.args or {})
         self.steps[index] = step
-        await self._set_output(index, progress_text(None, event.message or "starting…"))
+        self._set_output(index, progress_text(None, event.message or "starting…"))
         await step.send()
 
     async def on_progress(self, event: AgentEvent) -> None:
@@ -102,7 +106,7 @@ class RequestView:
         if (event.fraction or 0) < 1 and now - self.last_progress.get(event.step, 0) < PROGRESS_INTERVAL_S:
             return
         self.last_progress[event.step] = now
-        await self._set_output(event.step, progress_text(event.fraction, event.message))
+        self._set_output(event.step, progress_text(event.fraction, event.message))
         await step.update()
 
     async def on_committed(self, event: AgentEvent) -> None:
@@ -117,29 +121,28 @@ class RequestView:
         line = f"✓ version **{version['id']}** — {done} · " + " · ".join(filter(None, facts))
         if step is not None and (len(self.committed[index]) > 1 or self._planned_variants(index) > 1):
             # Options are shown side by side, with their buttons, once the step is done.
-            await self._set_output(index, "\n".join(
+            self._set_output(index, "\n".join(
                 f"✓ option {n}: version {v['id']}" for n, v in enumerate(self.committed[index], 1)))
             step.end = utc_now()
             await step.update()
             return
-        image = await asyncio.to_thread(self.session.history.image, version["id"])
+        image = await asyncio.to_thread(preview_of, self.session, version["id"])
         element = image_element(image, f"v{version['id']}", size="medium")
         if step is None:  # a version made outside a plan step
             await post(line, [element], parent_id=self.parent_id)
             return
-        await self._set_output(index, line)
+        self._set_output(index, line)
         step.elements = [element]
         step.end = utc_now()
         await step.update()
 
     async def on_failed(self, event: AgentEvent) -> None:
-        self.failed = True
         step = self.steps.get(event.step) if event.step is not None else None
         if step is None:
-            await cl.Message(content=f"⚠️ {event.message}", parent_id=self.parent_id).send()
+            await cl.Message(content=f"⚠ {event.message}", parent_id=self.parent_id).send()
             return
         step.is_error = True
-        await self._set_output(event.step, f"✗ {event.message}")
+        self._set_output(event.step, f"✗ {event.message}")
         step.end = utc_now()
         await step.update()
 
@@ -158,10 +161,8 @@ class RequestView:
         message = event.message or "done"
         if "\n" in message:  # the text tree: keep its lines and columns
             message = f"```text\n{message}\n```"
-        await self._set_output(index, message)
+        self._set_output(index, message)
         if event.tool == "show_history":
-            from chat_ui.history import tree_element
-
             step.elements = [await tree_element(self.session)]
         elif event.tool == "compare" and event.args:
             pair = [event.args.get("b"), event.args.get("a")]
@@ -174,12 +175,9 @@ class RequestView:
 
     async def on_reply(self, event: AgentEvent) -> None:
         await self._send_variants()
-        head = await asyncio.to_thread(_head_or_none, self.session)
+        head = await asyncio.to_thread(head_or_none, self.session)
         content = event.message or "Done."
-        if head is None:
-            await cl.Message(content=content, parent_id=self.parent_id).send()
-            return
-        if head.id == self.head_before:
+        if head is None or head.id == self.head_before:  # nothing new to show
             await cl.Message(content=content, parent_id=self.parent_id).send()
             return
         elements = []
@@ -189,11 +187,11 @@ class RequestView:
         await send_result(self.session, head.id, content, elements, parent_id=self.parent_id)
 
     async def on_clarify(self, event: AgentEvent) -> None:
-        await cl.Message(content=f"❓ {event.message}", parent_id=self.parent_id).send()
+        await cl.Message(content=f"**Question:** {event.message}", parent_id=self.parent_id).send()
 
     # ----- helpers ----------------------------------------------------------------------
 
-    async def _set_output(self, index: int, status: str) -> None:
+    def _set_output(self, index: int, status: str) -> None:
         header = self.headers.get(index)
         self.steps[index].output = f"{header}\n\n{status}" if header else status
 
@@ -208,7 +206,7 @@ class RequestView:
             if len(versions) < 2:
                 continue
             images = await asyncio.to_thread(
-                lambda: [self.session.history.image(v["id"]) for v in versions])
+                lambda: [preview_of(self.session, v["id"]) for v in versions])
             elements = [image_element(image, f"option {n} (v{v['id']})", size="small")
                         for n, (image, v) in enumerate(zip(images, versions), 1)]
             actions = [cl.Action(name="use_version", payload={"version": v["id"], "option": n},
@@ -231,9 +229,18 @@ async def post(content: str, elements=(), actions=(), parent_id: str | None = No
 async def send_result(session, version_id: int, content: str, extra_elements=(),
                       parent_id: str | None = None) -> None:
     """A version's message: its image first, then any extra pictures, then the history buttons."""
-    image = await asyncio.to_thread(session.history.image, version_id)
+    image = await asyncio.to_thread(preview_of, session, version_id)
     elements = [image_element(image, f"v{version_id}"), *extra_elements]
     await post(content, elements, version_actions(version_id), parent_id=parent_id)
+
+
+async def tree_element(session) -> cl.Image:
+    def draw():
+        history = session.history
+        return tree_picture(history.log(), history.current_branch, THUMBNAILS, history.image)
+
+    picture = await asyncio.to_thread(draw)
+    return image_element(picture, "version tree")
 
 
 async def compare_element(session, before_id, after_id, labels=None) -> cl.Image:
@@ -242,7 +249,7 @@ async def compare_element(session, before_id, after_id, labels=None) -> cl.Image
         before, after = history.version(before_id), history.version(after_id)
         names = labels or ("", "")
         return side_by_side(
-            [history.image(before.id), history.image(after.id)],
+            [PREVIEWS.get(before, history.image), PREVIEWS.get(after, history.image)],
             [f"{names[0]} · v{before.id} {caption_text(before)}".strip(" ·"),
              f"{names[1]} · v{after.id} {caption_text(after)}".strip(" ·")])
 
@@ -250,7 +257,12 @@ async def compare_element(session, before_id, after_id, labels=None) -> cl.Image
     return image_element(picture, f"v{before_id} vs v{after_id}")
 
 
-def _head_or_none(session):
+def preview_of(session, version_id: int) -> Image.Image:
+    """A version's image at preview size, decoded once per process."""
+    return PREVIEWS.get(session.history.version(version_id), session.history.image)
+
+
+def head_or_none(session):
     try:
         return session.history.head()
     except USER_ERRORS:  # no versions yet

@@ -50,9 +50,8 @@ def preview(image: Image.Image, side: int = PREVIEW_SIDE) -> Image.Image:
 
 
 class Thumbnails:
-    """Small copies of version images, kept in memory by content hash (LRU).
-
-    Keyed by the image's sha256, so one cache serves every session of the process.
+    """Reduced copies of version images (tree thumbnails, chat previews), kept in
+    memory by content hash (LRU), so one cache serves every session of the process.
     """
 
     def __init__(self, size: int = 112, capacity: int = 512):
@@ -66,7 +65,7 @@ class Thumbnails:
             self._cache.move_to_end(key)
             return self._cache[key]
         image = load(version.id).convert("RGB")
-        image.thumbnail((self.size, self.size), Image.Resampling.BILINEAR)
+        image.thumbnail((self.size, self.size), Image.Resampling.LANCZOS)
         self._cache[key] = image
         if len(self._cache) > self.capacity:
             self._cache.popitem(last=False)

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # Every edit model family retouch can drive (one module each under tools/diffusion/).
 EditModelKind = Literal["flux_kontext", "qwen_image_edit", "qwen_image_edit_plus",
-                        "instruct_pix2pix", "flux2_klein"]
+                        "instruct_pix2pix", "flux2", "flux2_klein", "longcat_image_edit"]
 
 # Weight formats that unpickle Python objects when loaded: never loaded.
 PICKLE_SUFFIXES = (".bin", ".ckpt", ".pt", ".pth", ".pkl", ".pickle")

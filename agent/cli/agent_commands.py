@@ -27,8 +27,10 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
                         help="print the Plan as JSON: {steps: [{tool, args}], reply, clarify}")
 
     parser = add("edit", cmd_edit, "plan a request and run it on the session, step by step")
+    parser.usage = ("retouch edit [IMAGE] TEXT [--mask M]... [--ref IMG]... [-o OUT] [--json] "
+                    "[--planner NAME]")
     parser.add_argument("words", nargs="+", metavar="[IMAGE] TEXT",
-                        help="optionally an image to import first, then the request")
+                        help="optionally an image to import first, then the request (quoted)")
     _attachments(parser)
     parser.add_argument("-o", "--output", help="write the final image to this file")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON")

@@ -11,7 +11,6 @@ reading configuration never loads a language-model client.
 from __future__ import annotations
 
 
-
 def make_planner(settings, kind: str | None = None):
     """The planner the settings ask for (`kind` overrides: offline, llm, hybrid)."""
     from agent.planners.offline import OfflinePlanner

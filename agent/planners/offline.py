@@ -180,6 +180,7 @@ class _Reader:
     def __init__(self, context: PlanningContext):
         self.context = context
         self.quotes: list[str] = []
+        self.introduced: str | None = None  # the newest thing an earlier clause put in the picture
 
     # ----- the request ----------------------------------------------------------------------
 
@@ -209,6 +210,9 @@ class _Reader:
             modifiers = pending.merge(modifiers)
             pending = _Modifiers()
             steps += self._apply_modifiers(modifiers, result.steps)
+            for step in result.steps:
+                self.introduced = step.args.get("object") or step.args.get("replacement") or \
+                    self.introduced
         if pending.variants > 1 and steps:
             _set_variants(steps, pending.variants)
             pending.variants = 1
@@ -233,7 +237,8 @@ class _Reader:
             self.quotes.append(match.group(2))
             return f"QUOTE{len(self.quotes) - 1}Q"
 
-        return re.sub(r"([\"“”'‘’])([^\"“”‘’]+?)[\"“”'‘’](?=\W|$)",
+        # A quote opens after a space or punctuation, so "don't" and "it's" stay words.
+        return re.sub(r"(?<!\w)([\"“”'‘’])([^\"“”‘’]+?)[\"“”'‘’](?!\w)",
                       lambda m: keep(m) if m.group(1) != "'" or " " in m.group(2)
                       or m.group(2).isupper() else m.group(0), text)
 
@@ -251,9 +256,8 @@ class _Reader:
         match = re.search(r"\b(?:(?:starting|start|going|working|but)\s+)?from\s+(the\s+original"
                           r"(?:\s+(?:photo|image|picture|version|one|shot))?|scratch|the\s+"
                           r"(?:beginning|start)|the\s+first\s+version|(?:version|v|@)\s*\d+|the\s+"
-                          r"unedited\s+(?:photo|image|one)|(?:the\s+(?:version|one|image|photo)\s+)?(?:before|after)"
-                          r"\s+the\s+[\w\s]+?(?:change|edit))"
-                          r"(?=\W|$)", clause, re.I)
+                          r"unedited\s+(?:photo|image|one)|(?:the\s+(?:version|one|image|photo)\s+)?"
+                          r"(?:before|after)\s+the\s+[\w\s]+?(?:change|edit))(?=\W|$)", clause, re.I)
         if match:
             found.start_from = match.group(1)
             clause = _cut(clause, match)
@@ -583,6 +587,8 @@ class _Reader:
 
     def _last_object(self) -> str | None:
         """The newest thing an edit put into the picture: what "it" most likely means."""
+        if self.introduced:
+            return self.introduced
         for version in reversed(self.context.snapshot.line()):
             args = version.args or {}
             if version.tool == "add_object" and args.get("object"):

@@ -43,6 +43,11 @@ def test_plan_prints_the_plan_json_and_runs_nothing(run_cli, photo_path):
     assert len(json.loads(run_cli("log", "--json").stdout)) == 1
     text = run_cli("plan", "put this shirt on her").stdout
     assert text.startswith("question:")
+    photo("chelsea").save(photo_path.parent / "shirt.png")
+    with_ref = json.loads(run_cli("plan", "put this shirt on her", "--ref",
+                                  photo_path.parent / "shirt.png", "--json").stdout)
+    assert with_ref["steps"] == [{"tool": "try_on", "variants": 1, "args": {
+        "garment_reference": "reference 1", "target": "her"}}]
 
 
 def test_edit_reports_questions_and_failures_with_a_nonzero_exit(run_cli, photo_path):

@@ -109,3 +109,12 @@ def test_the_eval_sentences_are_not_special_cased():
     assert tools("place a lighthouse on the horizon") == ["add_object"]
     assert tools("set the background to a snowy forest") == ["replace_background"]
     assert tools("make it dusk, then turn it into a watercolour") == ["relight", "style_transfer"]
+
+
+def test_it_refers_to_what_an_earlier_clause_added():
+    steps = plan("add a hat to the dog and then remove it").plan.steps
+    assert [(s.tool, s.args.get("target")) for s in steps] == [("add_object", None),
+                                                               ("remove_object", "hat")]
+    garment = plan("take the jacket from image 2 and put it on her", references=1).plan.steps
+    assert [(s.tool, s.args) for s in garment] == [
+        ("try_on", {"garment_reference": "reference 1", "target": "her"})]

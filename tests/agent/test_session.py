@@ -171,9 +171,16 @@ def test_the_conversation_is_checkpointed_per_session(make_session, data_dir):
     assert [t["user"] for t in turns] == ["make it warmer", "remove it"]
     assert turns[0]["versions"] == [session.history.head().id]
     assert make_session("other").conversation() == []
+    for text in ("make it cooler", "make it brighter", "show me the history", "undo"):
+        run(session, text)
+    assert [t["user"] for t in make_session().conversation()][-2:] == ["show me the history",
+                                                                      "undo"]
+    assert len(make_session().conversation()) == 6
     with sqlite3.connect(data_dir / "checkpoints.db") as db:
         threads = {row[0] for row in db.execute("select distinct thread_id from checkpoints")}
+        kept = db.execute("select count(*) from checkpoints").fetchone()[0]
     assert threads == {"session:test"}
+    assert kept <= 10  # old checkpoints are pruned; the conversation is whole
 
 
 def test_status_is_honest_about_backends_and_planner(make_session):

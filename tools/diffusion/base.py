@@ -21,8 +21,9 @@ import torch
 from PIL import Image, ImageOps
 
 from tools.diffusion import instructions, sizing
-from tools.errors import NeedsMask, Unsupported
+from tools.errors import NeedsMask, ToolError, Unsupported
 from tools.models import ModelManager, PipelineSpec, locate
+from tools.models.manager import first_line
 from tools.models_config import EditModelConfig
 from tools.registry import EditContext, EditResult, OperationArgs
 
@@ -66,6 +67,7 @@ class DiffusionBackend:
     multiple: ClassVar[int] = 16                 # output sides are multiples of this
     min_side: ClassVar[int] = 0                  # shortest side the pipeline accepts
     max_references: ClassVar[int] = 0            # attached images besides the edited one
+    step_progress: ClassVar[bool] = True         # the pipeline calls back after every step
     capable: ClassVar[frozenset[str]] = ALL_OPERATIONS - REFERENCE_OPERATIONS
     phrasing: ClassVar[instructions.Phrasing] = instructions.Phrasing()
 
@@ -90,9 +92,12 @@ class DiffusionBackend:
                             pipeline_class=self.pipeline_class,
                             accepted_classes=self.accepted_classes or (self.pipeline_class,),
                             loras=tuple(self.config.loras),
-                            extra_components=self.extra_components)
+                            extra_components=self.extra_components,
+                            attach_components=self.attach_components)
 
-    extra_components = None  # a backend may build components itself (see qwen_image_edit.py)
+    # A backend may build components itself (see qwen_image_edit.py, flux2.py).
+    extra_components = None
+    attach_components = None
 
     def run(self, operation: str, image: Image.Image, args: OperationArgs,
             ctx: EditContext) -> EditResult:
@@ -127,9 +132,13 @@ class DiffusionBackend:
 
         ctx.report(0.0, f"{self.name}: {'loading and ' if self.name not in self.manager.resident() else ''}"
                         f"editing at {size[0]}x{size[1]}")
-        output = self.manager.run(
-            self.spec(), lambda pipeline: pipeline(**kwargs).images[0], variant=variant,
-            on_wait=lambda ahead: ctx.report(0.0, f"waiting for the GPU ({ahead} job(s) ahead)"))
+        try:
+            output = self.manager.run(
+                self.spec(), lambda pipeline: pipeline(**kwargs).images[0], variant=variant,
+                on_wait=lambda ahead: ctx.report(0.0, f"waiting for the GPU ({ahead} job(s) ahead)"))
+        except (ValueError, TypeError, RuntimeError) as exc:  # the pipeline refused the inputs
+            raise ToolError(f"{self.name} ({self.title}) could not run {operation}: "
+                            f"{type(exc).__name__}: {first_line(exc)}") from exc
         ctx.report(1.0, f"{self.name}: done")
         return EditResult(
             image=sizing.to_input_grid(output, image.size), backend=self.name,

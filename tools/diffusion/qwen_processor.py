@@ -46,15 +46,20 @@ def _image_only_class():
     return ImageOnlyQwen2VLProcessor
 
 
-def pipeline_processor(folder: Path) -> dict:
-    """Components for from_pretrained: {} (stock processor) or an image-only `processor`."""
+def pipeline_processor(folder: Path, component: str = "processor") -> dict:
+    """Components for from_pretrained: {} (stock processor) or an image-only one."""
     if torchvision_works():
         return {}
     from transformers import AutoTokenizer
     from transformers.models.qwen2_vl import Qwen2VLImageProcessorPil
 
-    source = folder / "processor"
+    source = folder / component
     image_processor = Qwen2VLImageProcessorPil.from_pretrained(source, local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
     template = getattr(tokenizer, "chat_template", None)
-    return {"processor": _image_only_class()(image_processor, tokenizer, chat_template=template)}
+    return {component: image_only_processor(image_processor, tokenizer, chat_template=template)}
+
+
+def image_only_processor(image_processor, tokenizer, chat_template=None):
+    """A Qwen2VLProcessor for images and text, with no video slot (needs no torchvision)."""
+    return _image_only_class()(image_processor, tokenizer, chat_template=chat_template)

@@ -48,8 +48,11 @@ class PipelineSpec:
     pipeline_class: str                       # diffusers class to load it as
     accepted_classes: tuple[str, ...]         # model_index.json classes that may be loaded so
     loras: tuple[LoraConfig, ...] = ()
-    # Components the backend builds itself from the folder (e.g. an image-only processor).
+    # Components the backend builds itself from the folder (e.g. an image-only processor),
+    # passed to from_pretrained ...
     extra_components: Callable[[Path], dict] | None = None
+    # ... or, where diffusers' class check cannot accept them, attached after loading.
+    attach_components: Callable[[Path], dict] | None = None
 
 
 @dataclass
@@ -60,6 +63,11 @@ class _Resident:
     offloaded: bool
     variants: dict = field(default_factory=dict)
     load_s: float = 0.0
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def pick_device(name: str = "auto") -> str:
@@ -192,13 +200,19 @@ class ModelManager:
         self._make_room(0 if self.offload != "none" else estimate)
         start = time.perf_counter()
         extra = spec.extra_components(folder) if spec.extra_components else {}
+        attach = spec.attach_components(folder) if spec.attach_components else {}
         pipeline_class = getattr(diffusers, spec.pipeline_class)
         try:
             pipeline = pipeline_class.from_pretrained(
                 folder, torch_dtype=self.dtype, local_files_only=True, use_safetensors=True,
-                **extra)
-        except (OSError, ValueError, EnvironmentError) as exc:
-            raise ToolError(f"could not load {spec.key} from {folder}: {str(exc).splitlines()[0]}") from exc
+                **extra, **{name: None for name in attach})
+            if attach:
+                pipeline.register_modules(**attach)
+        except ToolError:
+            raise
+        except Exception as exc:  # a broken or mismatched folder: one line, not a traceback
+            raise ToolError(f"could not load {spec.key} from {folder}: "
+                            f"{type(exc).__name__}: {first_line(exc)}") from exc
         self._load_loras(pipeline, spec)
         pipeline.set_progress_bar_config(disable=True)
         offloaded = self._place(pipeline)
@@ -223,8 +237,7 @@ class ModelManager:
                 pipeline.load_lora_weights(str(path), adapter_name=lora.adapter_name(),
                                            use_safetensors=True, local_files_only=True, **kwargs)
             except (ValueError, KeyError, OSError, RuntimeError) as exc:
-                raise ToolError(f"LoRA {lora.path} does not fit {spec.key}: "
-                                f"{str(exc).splitlines()[0]}") from exc
+                raise ToolError(f"LoRA {lora.path} does not fit {spec.key}: {first_line(exc)}") from exc
             names.append(lora.adapter_name())
             weights.append(lora.weight)
         pipeline.set_adapters(names, adapter_weights=weights)

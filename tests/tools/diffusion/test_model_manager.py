@@ -186,3 +186,11 @@ def test_device_and_dtype_follow_the_configuration():
         ModelsConfig.model_validate({"device": "gpu0"})
     with pytest.raises(ValidationError, match="models.default is 'nope'"):
         ModelsConfig.model_validate({"default": "nope"})
+
+
+def test_per_operation_overrides_are_checked(tiny_model):
+    folder = str(tiny_model("flux_kontext"))
+    with pytest.raises(ToolError, match="unknown operation 'relite'"):
+        build_diffusion_backends(config({"k": kontext(folder)}, operations={"relite": "k"}))
+    with pytest.raises(ToolError, match="FLUX.1 Kontext cannot do try_on"):
+        build_diffusion_backends(config({"k": kontext(folder)}, operations={"try_on": "k"}))

@@ -57,3 +57,15 @@ def test_environment_variables_configure_models(monkeypatch, tmp_path):
     settings = load_settings()
     assert settings.models.device == "cpu" and settings.models.memory_budget_gb == 12
     assert settings.models.edit["p2p"].kind == "instruct_pix2pix"
+
+
+def test_config_asking_for_remote_code_is_one_line_error(run_cli, tmp_path):
+    toml = tmp_path / "retouch.toml"
+    toml.write_text('[models.edit.k]\nkind = "flux_kontext"\npath = "/m/kontext"\n'
+                    'trust_remote_code = true\n')
+    done = run_cli("models", check=False, env={"RETOUCH_CONFIG": str(toml)})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"retouch: error: bad configuration (RETOUCH_ variables or {toml}): models.edit.k: "
+        "retouch never runs code shipped with a model (trust_remote_code); use a model whose "
+        "pipeline is part of diffusers"]

@@ -128,25 +128,20 @@ def qwen_text_encoder(tokenizer):
     return Qwen2_5_VLForConditionalGeneration(config)
 
 
-def save_qwen_processor(folder: Path, tokenizer) -> None:
+def save_qwen_processor(folder: Path, tokenizer, component: str = "processor") -> None:
     """Write processor/ as the real repos ship it: image processor config plus tokenizer.
 
     The pipeline is saved with no processor and model_index.json then names the stock
     Qwen2VLProcessor, so retouch's loader picks the image-only or stock processor
     exactly as it does for real weights.
     """
-    import json
-
     from transformers.models.qwen2_vl import Qwen2VLImageProcessorPil
 
     # Small pixel bounds keep the tiny vision tower quick on CPU.
     image_processor = Qwen2VLImageProcessorPil(min_pixels=28 * 28, max_pixels=56 * 56)
-    image_processor.save_pretrained(folder / "processor")
-    tokenizer.save_pretrained(folder / "processor")
-    index_path = folder / "model_index.json"
-    index = json.loads(index_path.read_text())
-    index["processor"] = ["transformers", "Qwen2VLProcessor"]
-    index_path.write_text(json.dumps(index, indent=2))
+    image_processor.save_pretrained(folder / component)
+    tokenizer.save_pretrained(folder / component)
+    _set_index_entry(folder, component, ["transformers", "Qwen2VLProcessor"])
 
 
 def build_qwen_edit(folder: Path, kind: str = "edit") -> Path:
@@ -231,6 +226,110 @@ def build_flux2_klein(folder: Path) -> Path:
     return folder
 
 
+# ---------------------------------------------------------------- FLUX.2 [dev]
+
+MISTRAL_SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "[INST]", "[/INST]", "[SYSTEM_PROMPT]",
+                          "[/SYSTEM_PROMPT]", "[IMG]", "[IMG_BREAK]", "[IMG_END]"]
+
+# Mistral's layout, reduced to what the pipeline sends (system and user text, maybe images).
+MISTRAL_CHAT_TEMPLATE = (
+    "<s>{% for message in messages %}"
+    "{% set parts = message['content'] if message['content'] is not string "
+    "else [{'type': 'text', 'text': message['content']}] %}"
+    "{% if message['role'] == 'system' %}[SYSTEM_PROMPT]{% else %}[INST]{% endif %}"
+    "{% for part in parts %}{% if part['type'] == 'text' %}{{ part['text'] }}"
+    "{% else %}[IMG]{% endif %}{% endfor %}"
+    "{% if message['role'] == 'system' %}[/SYSTEM_PROMPT]{% else %}[/INST]{% endif %}"
+    "{% endfor %}")
+
+
+def build_flux2(folder: Path) -> Path:
+    from diffusers import (AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2Pipeline,
+                           Flux2Transformer2DModel)
+    from transformers import Mistral3Config, Mistral3ForConditionalGeneration, Qwen2Tokenizer
+    from transformers.models.pixtral import PixtralImageProcessorPil
+
+    _seed()
+    tokenizer = Qwen2Tokenizer(vocab=_byte_vocab(MISTRAL_SPECIAL_TOKENS), merges=[],
+                               pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<pad>")
+    tokenizer.add_special_tokens({"additional_special_tokens": MISTRAL_SPECIAL_TOKENS[3:]})
+    tokenizer.chat_template = MISTRAL_CHAT_TEMPLATE
+    # The pipeline stacks hidden states of layers 10, 20 and 30: the text model needs 30.
+    text_encoder = Mistral3ForConditionalGeneration(Mistral3Config(
+        text_config={"model_type": "mistral", "hidden_size": 16, "intermediate_size": 16,
+                     "num_hidden_layers": 30, "num_attention_heads": 2, "num_key_value_heads": 2,
+                     "head_dim": 8, "vocab_size": len(tokenizer), "max_position_embeddings": 1024},
+        vision_config={"model_type": "pixtral", "hidden_size": 16, "intermediate_size": 16,
+                       "num_hidden_layers": 1, "num_attention_heads": 2, "head_dim": 8,
+                       "image_size": 64, "patch_size": 16},
+        image_token_index=_token_id(tokenizer, "[IMG]"), spatial_merge_size=1))
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
+        axes_dims_rope=(4, 4, 4, 4), guidance_embeds=True)
+    # Saved with the tokenizer, then marked as the PixtralProcessor the real repo ships
+    # (whose class needs torchvision, so it cannot be built here).
+    pipeline = Flux2Pipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(), vae=flux2_vae(), text_encoder=text_encoder,
+        tokenizer=tokenizer, transformer=transformer)
+    pipeline.save_pretrained(folder, safe_serialization=True)
+    PixtralImageProcessorPil(patch_size=16, size={"longest_edge": 64}).save_pretrained(folder / "tokenizer")
+    _set_index_entry(folder, "tokenizer", ["transformers", "PixtralProcessor"])
+    return folder
+
+
+def _set_index_entry(folder: Path, component: str, entry: list) -> None:
+    import json
+
+    index_path = folder / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index[component] = entry
+    index_path.write_text(json.dumps(index, indent=2))
+
+
+def flux2_vae():
+    from diffusers import AutoencoderKLFlux2
+
+    return AutoencoderKLFlux2(
+        block_out_channels=(8, 8), down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2, layers_per_block=1, latent_channels=4,
+        norm_num_groups=4, sample_size=32, use_quant_conv=False, use_post_quant_conv=False)
+
+
+# ---------------------------------------------------------------- LongCat-Image-Edit
+
+def build_longcat_edit(folder: Path) -> Path:
+    import shutil
+
+    from diffusers import (AutoencoderKL, FlowMatchEulerDiscreteScheduler,
+                           LongCatImageEditPipeline, LongCatImageTransformer2DModel)
+    from transformers.models.qwen2_vl import Qwen2VLImageProcessorPil
+
+    from tools.diffusion.qwen_processor import image_only_processor
+
+    _seed()
+    tokenizer = qwen_tokenizer()
+    # The pipeline hard-codes 16 latent channels (64 once packed 2x2), as the real VAE has.
+    transformer = LongCatImageTransformer2DModel(
+        patch_size=1, in_channels=64, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=16, pooled_projection_dim=16,
+        axes_dims_rope=[4, 6, 6])
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, block_out_channels=(4, 4, 4, 4),
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+        layers_per_block=1, latent_channels=16, norm_num_groups=2, sample_size=32,
+        use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.1, scaling_factor=0.3)
+    pipeline = LongCatImageEditPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+        text_encoder=qwen_text_encoder(tokenizer), tokenizer=tokenizer,
+        text_processor=image_only_processor(Qwen2VLImageProcessorPil(), tokenizer),
+        transformer=transformer)
+    pipeline.save_pretrained(folder, safe_serialization=True)
+    shutil.rmtree(folder / "text_processor")  # rewritten as the real repos ship it
+    save_qwen_processor(folder, tokenizer, component="text_processor")
+    return folder
+
+
 BUILDERS = {
     "flux_kontext": build_flux_kontext,
     "flux_kontext_inpaint": lambda folder: build_flux_kontext(folder, inpaint=True),
@@ -239,6 +338,8 @@ BUILDERS = {
     "qwen_image_edit_inpaint": lambda folder: build_qwen_edit(folder, "inpaint"),
     "instruct_pix2pix": build_instruct_pix2pix,
     "flux2_klein": build_flux2_klein,
+    "longcat_image_edit": build_longcat_edit,
+    "flux2": build_flux2,
 }
 
 
