@@ -55,6 +55,8 @@ def check_port_free(host: str, port: int) -> None:
 TEXT_OVERRIDES = {
     ("chat", "input", "placeholder"):
         "Say what to change, or attach a photo with the paperclip…",
+    ("chat", "commands", "button"): "Commands",
+    ("navigation", "header", "readme"): "Help",
     ("chat", "watermark"):
         "retouch runs on this machine. Every edit is a version: undo, revert or branch at any time.",
 }

@@ -103,14 +103,25 @@ class EditModelConfig(_Strict):
 class GroundingConfig(_Strict):
     """Text -> mask, used by remove/replace/background when no mask is given."""
 
-    kind: Literal["clipseg"]
-    path: str = Field(description="CLIPSeg folder or hub id, e.g. CIDAS/clipseg-rd64-refined")
-    threshold: float = Field(0.35, gt=0.0, lt=1.0, description="Score above which a pixel or box counts")
+    kind: Literal["clipseg", "grounding_dino_sam"]
+    path: str = Field(description="CLIPSeg or Grounding DINO folder or hub id, e.g. "
+                                  "CIDAS/clipseg-rd64-refined, IDEA-Research/grounding-dino-base")
+    sam_path: str | None = Field(None, description="SAM folder or hub id for grounding_dino_sam, "
+                                                   "e.g. facebook/sam-vit-base")
+    threshold: float = Field(0.35, gt=0.0, lt=1.0,
+                             description="Score above which a pixel (CLIPSeg) or a box (Grounding DINO) counts")
+    text_threshold: float = Field(0.25, gt=0.0, lt=1.0, description="Grounding DINO: words' score")
 
-    @field_validator("path")
+    @field_validator("path", "sam_path")
     @classmethod
-    def _no_pickle(cls, value: str) -> str:
-        return _refuse_pickle(value, "grounding model")
+    def _no_pickle(cls, value: str | None) -> str | None:
+        return None if value is None else _refuse_pickle(value, "grounding model")
+
+    @model_validator(mode="after")
+    def _sam_needed(self):
+        if self.kind == "grounding_dino_sam" and not self.sam_path:
+            raise ValueError("grounding kind grounding_dino_sam needs sam_path (a SAM model)")
+        return self
 
 
 class ModelsConfig(_Strict):

@@ -211,7 +211,7 @@ class DiffusionBackend:
             models.append({"id": f"LoRA {lora.adapter_name()} x{lora.weight}", "path": str(found.path),
                            "found": found.found, "detail": found.detail})
         if self.grounder is not None:
-            models.append(self.grounder.describe())
+            models.extend(self.grounder.describe_models())
         settings = (f"{self.config.steps or self.default_steps} steps, guidance "
                     f"{self.config.guidance if self.config.guidance is not None else self.default_guidance}, "
                     f"~{self.config.resolution or self.default_resolution}px, sides multiple of {self.multiple}")

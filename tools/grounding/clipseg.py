@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image, ImageFilter
+from PIL import Image
 
-from tools.models import ModelManager, locate
-from tools.models import loading
+from tools.grounding.regions import grow_mask
+from tools.models import ModelManager, loading, locate
 from tools.models_config import GroundingConfig
-
-GROW_SHARE = 0.015  # grow the mask by this share of the image's longer side
 
 
 class ClipSegGrounder:
@@ -26,18 +24,10 @@ class ClipSegGrounder:
         self.manager = manager
         self._processor = None
 
-    def _folder(self):
-        folder = loading.resolve(self.config.path, self.manager.hf_cache, what="grounding")
-        loading.check_weights_file(folder, "grounding model")
-        for config_name in ("config.json", "preprocessor_config.json", "tokenizer_config.json"):
-            if (folder / config_name).is_file():
-                loading.refuse_custom_code(folder / config_name)
-        return folder
-
     def _load(self):
         from transformers import CLIPSegForImageSegmentation, CLIPSegProcessor
 
-        folder = self._folder()
+        folder = loading.model_folder(self.config.path, self.manager.hf_cache, "grounding model")
         self._processor = CLIPSegProcessor.from_pretrained(folder, local_files_only=True)
         return CLIPSegForImageSegmentation.from_pretrained(
             folder, local_files_only=True, use_safetensors=True)
@@ -62,11 +52,9 @@ class ClipSegGrounder:
     def mask(self, image: Image.Image, text: str) -> Image.Image:
         """"L" mask, 255 where `text` is; all black when it is not found."""
         hits = self.scores(image, text) >= self.config.threshold
-        mask = Image.fromarray(np.where(hits, 255, 0).astype(np.uint8), "L")
-        grow = max(1, int(max(image.size) * GROW_SHARE)) | 1  # odd kernel
-        return mask.filter(ImageFilter.MaxFilter(grow)) if hits.any() else mask
+        return grow_mask(Image.fromarray(np.where(hits, 255, 0).astype(np.uint8), "L"))
 
-    def describe(self) -> dict:
+    def describe_models(self) -> list[dict]:
         location = locate(self.config.path, self.manager.hf_cache)
-        return {"id": self.config.path, "path": str(location.path), "found": location.found,
-                "detail": f"grounding (CLIPSeg, threshold {self.config.threshold}): {location.detail}"}
+        return [{"id": self.config.path, "path": str(location.path), "found": location.found,
+                 "detail": f"grounding (CLIPSeg, threshold {self.config.threshold}): {location.detail}"}]

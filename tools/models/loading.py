@@ -151,6 +151,17 @@ def check_weights_file(path: Path, what: str) -> Path:
     return path
 
 
+def model_folder(source: str, cache_dir: Path | None, what: str) -> Path:
+    """A transformers model folder, checked: safetensors weights, no custom code."""
+    folder = resolve(source, cache_dir, what=what)
+    check_weights_file(folder, what)
+    for config_name in ("config.json", "preprocessor_config.json", "tokenizer_config.json",
+                        "processor_config.json"):
+        if (folder / config_name).is_file():
+            refuse_custom_code(folder / config_name)
+    return folder
+
+
 def folder_bytes(folder: Path) -> int:
     """Bytes of safetensors under `folder` (following the HF cache's links): a size estimate."""
     total = 0

@@ -171,25 +171,29 @@ class ModelManager:
             if key != keep:
                 self.evict(key)
 
-    def pipeline(self, spec: PipelineSpec, variant: str | None = None):
+    def _pipeline(self, spec: PipelineSpec, variant: str | None = None):
         """The loaded pipeline for `spec` (loading it if needed), optionally re-wrapped as
-        the `variant` class (e.g. the inpaint pipeline) sharing the same weights."""
+        the `variant` class (e.g. the inpaint pipeline) sharing the same weights. Called
+        only by the job holding the queue, so loads never race; the lock guards the
+        residency table only, never a load, so `resident()` always answers at once."""
         with self._lock:
             entry = self._resident.get(spec.key)
-            if entry is not None and entry.spec != spec:  # configuration changed: reload
-                self.evict(spec.key)
-                entry = None
-            if entry is None:
-                entry = self._load(spec)
+        if entry is not None and entry.spec != spec:  # configuration changed: reload
+            self.evict(spec.key)
+            entry = None
+        if entry is None:
+            entry = self._load(spec)
+            with self._lock:
                 self._resident[spec.key] = entry
+        with self._lock:
             self._resident.move_to_end(spec.key)
-            if variant is None or variant == type(entry.pipeline).__name__:
-                return entry.pipeline
-            if variant not in entry.variants:
-                import diffusers
+        if variant is None or variant == type(entry.pipeline).__name__:
+            return entry.pipeline
+        if variant not in entry.variants:
+            import diffusers
 
-                entry.variants[variant] = getattr(diffusers, variant).from_pipe(entry.pipeline)
-            return entry.variants[variant]
+            entry.variants[variant] = getattr(diffusers, variant).from_pipe(entry.pipeline)
+        return entry.variants[variant]
 
     def _load(self, spec: PipelineSpec) -> _Resident:
         import diffusers
@@ -260,7 +264,7 @@ class ModelManager:
         """Run `job(pipeline)` as the one GPU job; out-of-memory handled here."""
         with self.queue.turn(on_wait), fast_attention(self.device):
             try:
-                return job(self.pipeline(spec, variant))
+                return job(self._pipeline(spec, variant))
             except torch.OutOfMemoryError:
                 pass  # handled below, outside the except block so the failed frames are freed
             self._free_memory()
@@ -269,7 +273,7 @@ class ModelManager:
                 log.warning("out of memory running %s: evicting %s and retrying", spec.key, others)
                 self.evict_all(keep=spec.key)
                 try:
-                    return job(self.pipeline(spec, variant))
+                    return job(self._pipeline(spec, variant))
                 except torch.OutOfMemoryError:
                     pass
                 self._free_memory()
@@ -277,7 +281,7 @@ class ModelManager:
                 log.warning("out of memory running %s: retrying with CPU offload", spec.key)
                 self._offload_now(spec.key)
                 try:
-                    return job(self.pipeline(spec, variant))
+                    return job(self._pipeline(spec, variant))
                 except torch.OutOfMemoryError:
                     pass
                 self._free_memory()
@@ -289,12 +293,20 @@ class ModelManager:
         with self.queue.turn():
             with self._lock:
                 entry = self._resident.get(key)
-                if entry is None:
-                    model = load().to(self.device, self.dtype).eval()
-                    entry = _Resident(None, model, sum(p.numel() * p.element_size()
-                                                       for p in model.parameters()), False)
-                    self._make_room(entry.bytes, keep=key)
+            if entry is None:
+                try:
+                    model = load().eval()
+                except ToolError:
+                    raise
+                except Exception as exc:
+                    raise ToolError(f"could not load {key}: {type(exc).__name__}: "
+                                    f"{first_line(exc)}") from exc
+                size = sum(p.numel() for p in model.parameters()) * torch.finfo(self.dtype).bits // 8
+                self._make_room(size, keep=key)
+                entry = _Resident(None, model.to(self.device, self.dtype), size, False)
+                with self._lock:
                     self._resident[key] = entry
+            with self._lock:
                 self._resident.move_to_end(key)
             try:
                 with torch.inference_mode():

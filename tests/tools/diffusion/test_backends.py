@@ -10,7 +10,6 @@ from PIL import Image
 from storage import Operation, Store
 from tests.conftest import photo
 from tools.diffusion import build_diffusion_backends
-from tools.models import ModelManager
 from tools.models_config import ModelsConfig
 from tools.registry import EditContext, Toolbox
 

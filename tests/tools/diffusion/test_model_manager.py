@@ -10,10 +10,9 @@ import time
 
 import pytest
 import torch
-from PIL import Image
 from pydantic import ValidationError
 
-from storage import Operation, Store
+from storage import Store
 from tests.conftest import photo
 from tools.diffusion import build_diffusion_backends
 from tools.errors import ToolError

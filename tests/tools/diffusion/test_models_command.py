@@ -69,3 +69,23 @@ def test_config_asking_for_remote_code_is_one_line_error(run_cli, tmp_path):
         f"retouch: error: bad configuration (RETOUCH_ variables or {toml}): models.edit.k: "
         "retouch never runs code shipped with a model (trust_remote_code); use a model whose "
         "pipeline is part of diffusers"]
+
+
+def test_apply_runs_on_the_configured_model_and_commits(run_cli, tmp_path, tiny_model):
+    from PIL import Image
+
+    from tests.conftest import photo
+
+    toml = tmp_path / "retouch.toml"
+    toml.write_text(f'[models]\ndevice = "cpu"\n[models.edit.kontext]\nkind = "flux_kontext"\n'
+                    f'path = "{tiny_model("flux_kontext")}"\nsteps = 2\nresolution = 64\n')
+    env = {"RETOUCH_CONFIG": str(toml)}
+    picture = tmp_path / "in.png"
+    photo("coffee").resize((90, 60)).save(picture)
+    run_cli("import", str(picture), env=env)
+    done = run_cli("apply", "relight", "description=golden hour", "--seed", "4", "--json", env=env)
+    version = json.loads(done.stdout)
+    assert version["backend"] == "kontext" and version["seed"] == 4 and version["steps"] == 2
+    assert version["model_id"] == str(tiny_model("flux_kontext"))
+    assert (version["width"], version["height"]) == (90, 60)
+    assert Image.open(picture).size == (90, 60)

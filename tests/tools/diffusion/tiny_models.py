@@ -364,4 +364,49 @@ def build_clipseg(folder: Path) -> Path:
     return folder
 
 
+def build_grounding_dino(folder: Path) -> Path:
+    from transformers import (BertTokenizer, GroundingDinoConfig, GroundingDinoForObjectDetection,
+                              GroundingDinoProcessor)
+    from transformers.models.grounding_dino import GroundingDinoImageProcessorPil
+
+    _seed()
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "."] + [chr(c) for c in range(97, 123)]
+    tokenizer = BertTokenizer(vocab={word: index for index, word in enumerate(words + ["the", "cup"])})
+    config = GroundingDinoConfig(
+        backbone_config={"model_type": "swin", "embed_dim": 8, "depths": [1, 1, 1, 1],
+                         "num_heads": [1, 1, 1, 1], "window_size": 2, "image_size": 64,
+                         "out_features": ["stage2", "stage3", "stage4"], "out_indices": [2, 3, 4]},
+        text_config={"model_type": "bert", "hidden_size": 16, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "intermediate_size": 16,
+                     "vocab_size": len(tokenizer), "max_position_embeddings": 64},
+        d_model=32, encoder_layers=1, decoder_layers=2, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=16, num_queries=10,
+        encoder_n_points=1, decoder_n_points=1, max_text_len=32)
+    GroundingDinoForObjectDetection(config).save_pretrained(folder, safe_serialization=True)
+    image_processor = GroundingDinoImageProcessorPil(size={"shortest_edge": 64, "longest_edge": 96})
+    GroundingDinoProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
+    return folder
+
+
+def build_sam(folder: Path) -> Path:
+    from transformers import SamConfig, SamModel, SamProcessor
+    from transformers.models.sam import SamImageProcessorPil
+
+    _seed()
+    config = SamConfig(
+        vision_config={"hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+                       "image_size": 64, "patch_size": 16, "output_channels": 16, "mlp_dim": 16,
+                       "global_attn_indexes": [0], "num_pos_feats": 8},
+        prompt_encoder_config={"hidden_size": 16, "image_size": 64, "patch_size": 16,
+                               "mask_input_channels": 4},
+        mask_decoder_config={"hidden_size": 16, "mlp_dim": 16, "num_hidden_layers": 2,
+                             "num_attention_heads": 2, "iou_head_hidden_dim": 8})
+    SamModel(config).save_pretrained(folder, safe_serialization=True)
+    image_processor = SamImageProcessorPil(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64})
+    SamProcessor(image_processor=image_processor).save_pretrained(folder)
+    return folder
+
+
 BUILDERS["clipseg"] = build_clipseg
+BUILDERS["grounding_dino"] = build_grounding_dino
+BUILDERS["sam"] = build_sam
