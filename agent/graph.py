@@ -181,7 +181,7 @@ def _where_now(ctx: AgentContext) -> str:
         head = ctx.history.head()
     except USER_ERRORS:
         return ""
-    return f"\nNow at version {head.id} on branch {ctx.history.current_branch}."
+    return f"\n\nNow at version {head.id} on branch {ctx.history.current_branch}."
 
 
 def _turn(state: AgentState, reply: str) -> dict:

@@ -1,7 +1,8 @@
 """The chat in a real browser: `retouch ui` in a child process, driven by Playwright and
 Debian's Chromium. Scenarios run in order on one data dir, as a person would use it:
-edit with a two-step request, undo, restart the server and continue, then the history,
-sessions and an error. Screenshots of each land in test-artifacts/chat_ui/.
+a two-step request with a scribbled mask, undo, restart the server and continue, then
+the history, an error, options, branch and compare buttons, "go back two steps" and
+sessions. Each test opens a fresh page; screenshots land in test-artifacts/chat_ui/.
 """
 
 from __future__ import annotations
