@@ -284,3 +284,14 @@ def test_a_painters_style_from_a_reference_is_refused_not_faked(toolbox):
     sketch = toolbox.run("style_transfer", photo("coffee"), {"style": "pencil sketch", "reference": "reference 1"},
                          EditContext(references=[photo("chelsea")]))
     assert sketch.metadata["style"] == "pencil sketch"
+
+
+def test_images_too_small_to_filter_are_refused_clearly(toolbox):
+    with pytest.raises(ToolError, match="the image is 8x300: too small for the classic backend"):
+        toolbox.run("change_camera", photo("coffee").resize((8, 300)), {"description": "rotate 7 degrees"})
+    small = photo("coffee").resize((16, 16))
+    for name, args in [("replace_background", {"description": "sunset"}),
+                       ("change_camera", {"description": "zoom out"}),
+                       ("change_camera", {"description": "rotate 7 degrees"}),
+                       ("style_transfer", {"style": "cartoon"})]:
+        assert toolbox.run(name, small, args).image.size == (16, 16)

@@ -20,9 +20,12 @@ from tools.classic.inpaint import fill_hole
 from tools.classic.light import parse_light, relight
 from tools.classic.styles import STYLES, apply_style
 from tools.classic.subject import SubjectFinder
-from tools.errors import NeedsMask
+from tools.errors import NeedsMask, ToolError
 from tools.masks import feather
 from tools.registry import EditContext, EditResult, OperationArgs
+
+# Filters, pyramids and GrabCut need a few pixels to work with.
+MIN_SIDE = 16
 
 Handler = Callable[["ClassicBackend", np.ndarray, OperationArgs, EditContext],
                    tuple[np.ndarray, np.ndarray | None, dict]]
@@ -55,6 +58,9 @@ class ClassicBackend:
     def run(self, operation: str, image: Image.Image, args: OperationArgs,
             ctx: EditContext) -> EditResult:
         start = time.perf_counter()
+        if min(image.size) < MIN_SIDE:
+            raise ToolError(f"the image is {image.width}x{image.height}: too small for the classic "
+                            f"backend (at least {MIN_SIDE}x{MIN_SIDE} pixels)")
         rgb = np.asarray(image.convert("RGB"))
         ctx.report(0.0, f"classic {operation}")
         pixels, mask, metadata = _HANDLERS[operation](self, rgb, args, ctx)

@@ -105,7 +105,7 @@ def zoom_out(pixels: np.ndarray, factor: float, seed: int | None = None) -> np.n
     x, y = (w - sw) // 2, (h - sh) // 2
     small = cv2.resize(pixels, (sw, sh), interpolation=cv2.INTER_AREA)
     # Mirror the edges outward as a start, so the fill continues the picture's colours.
-    canvas = cv2.copyMakeBorder(small, y, h - sh - y, x, w - sw - x, cv2.BORDER_REFLECT_101)
+    canvas = cv2.copyMakeBorder(small, y, h - sh - y, x, w - sw - x, cv2.BORDER_REFLECT)
     border = np.full((h, w), 255, np.uint8)
     border[y:y + sh, x:x + sw] = 0
     if canvas.ndim == 3 and canvas.shape[2] == 3:
@@ -125,7 +125,7 @@ def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
     matrix[0, 2] += cw / 2 - w / 2
     matrix[1, 2] += ch / 2 - h / 2
     cropped = cv2.warpAffine(pixels, matrix, (int(cw), int(ch)), flags=cv2.INTER_CUBIC,
-                             borderMode=cv2.BORDER_REFLECT_101)
+                             borderMode=cv2.BORDER_REFLECT)
     return cv2.resize(cropped, (w, h), interpolation=cv2.INTER_CUBIC)
 
 

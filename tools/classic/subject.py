@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tools.errors import ToolError
+
 _MODEL_FILE = "u2netp.onnx"
 _INPUT_SIDE = 320
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -91,8 +93,12 @@ def grabcut_subject(rgb: np.ndarray, box: tuple[int, int, int, int] | None = Non
         rect = tuple(round(v * scale) for v in box)
     labels = np.zeros((sh, sw), np.uint8)
     background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), labels, rect, background, foreground,
-                5, cv2.GC_INIT_WITH_RECT)
+    try:
+        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), labels, rect, background, foreground,
+                    5, cv2.GC_INIT_WITH_RECT)
+    except cv2.error:
+        raise ToolError("could not tell the subject from the background in this picture: "
+                        "attach a mask or scribble over the subject to keep") from None
     subject = np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     subject = _largest_part(subject)
     subject = cv2.resize(subject, (w, h), interpolation=cv2.INTER_LINEAR)
