@@ -192,7 +192,9 @@ class ModelManager:
         if variant not in entry.variants:
             import diffusers
 
-            entry.variants[variant] = getattr(diffusers, variant).from_pipe(entry.pipeline)
+            # from_pipe casts the shared weights to float32 unless told the dtype.
+            entry.variants[variant] = getattr(diffusers, variant).from_pipe(
+                entry.pipeline, torch_dtype=self.dtype)
         return entry.variants[variant]
 
     def _load(self, spec: PipelineSpec) -> _Resident:
