@@ -12,10 +12,6 @@ from tools.registry import Toolbox
 _lock = threading.Lock()
 _toolboxes: dict[str, Toolbox] = {}
 
-# Settings that do not change which backends exist (the history's location, limits).
-_NOT_TOOL_SETTINGS = {"data_dir", "db_url", "max_pixels", "mcp_token", "mcp_max_image_bytes",
-                      "planner"}
-
 
 def build_toolbox(settings: Settings) -> Toolbox:
     """The configured backends in order of preference; classic, which always works, last."""
@@ -37,7 +33,7 @@ def diffusion_backends(settings: Settings) -> list:
 
 def get_toolbox(settings: Settings) -> Toolbox:
     """The toolbox for these settings, built on first use and then shared."""
-    key = settings.model_dump_json(exclude=_NOT_TOOL_SETTINGS & set(type(settings).model_fields))
+    key = settings.models.model_dump_json()  # only the model settings decide the backends
     with _lock:
         if key not in _toolboxes:
             _toolboxes[key] = build_toolbox(settings)
